@@ -1,0 +1,43 @@
+/*
+ * app/cli.h: shared plumbing of the command-line tool. The tool only parses arguments,
+ * calls the library and reports; no physics lives in app/.
+ *
+ * Every command is `int cmd_NAME(int argc, char **argv)` (argv[0] is the command name)
+ * returning the process exit status: 0 success, 1 failure at run time, 2 usage error.
+ */
+#ifndef SB_APP_CLI_H
+#define SB_APP_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "shearband/status.h"
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+} cli_command;
+
+/* Print "shearband: error: <msg>" (the library's message) to stderr; returns CLI_FAIL. */
+int cli_fail(const sb_error *err);
+/* Print "shearband CMD: <printf message>" and a hint to use --help; returns CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Strict number parsing for option values: the whole string must be a finite number. */
+bool cli_parse_double(const char *s, double *out);
+bool cli_parse_long(const char *s, long *out);
+
+/* True when the given stream is a terminal (for progress output). */
+bool cli_is_tty(int fd);
+
+/* Each command (one per app/cmd_*.c). */
+int cmd_info(int argc, char **argv);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * shearband/fileutil.h: atomic output files and small file helpers.
+ *
+ * An sb_atomic_file writes to "PATH.tmp.PID" in the destination folder; commit() flushes,
+ * fsyncs and renames it over PATH, abort() removes it. A reader therefore never sees a
+ * half-written output, and an interrupted run leaves no file that looks complete.
+ */
+#ifndef SHEARBAND_FILEUTIL_H
+#define SHEARBAND_FILEUTIL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "shearband/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sb_atomic_file {
+    FILE *fp;
+    char path[4096];
+    char tmp[4096 + 32];
+} sb_atomic_file;
+
+sb_status sb_atomic_open(sb_atomic_file *af, const char *path, sb_error *err);
+sb_status sb_atomic_commit(sb_atomic_file *af, sb_error *err);
+void sb_atomic_abort(sb_atomic_file *af);
+
+bool sb_file_exists(const char *path);
+/* mkdir -p */
+sb_status sb_mkdir_p(const char *path, sb_error *err);
+/* Join a directory and a file name into out (size outsz); fails if it does not fit. */
+sb_status sb_path_join(char *out, size_t outsz, const char *dir, const char *name, sb_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

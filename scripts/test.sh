@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Install dependencies, build, and run the whole test suite (README, second command).
+# Pass ctest arguments to select, e.g.  scripts/test.sh -L unit
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh
+cd build
+ctest --output-on-failure -j"$(nproc)" "$@"

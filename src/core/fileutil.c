@@ -1,0 +1,88 @@
+/* Atomic output files and path helpers (shearband/fileutil.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "shearband/fileutil.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+sb_status sb_atomic_open(sb_atomic_file *af, const char *path, sb_error *err)
+{
+    memset(af, 0, sizeof *af);
+    if (strlen(path) >= sizeof af->path)
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "path too long: %s", path);
+    strcpy(af->path, path);
+    snprintf(af->tmp, sizeof af->tmp, "%s.tmp.%ld", path, (long)getpid());
+    af->fp = fopen(af->tmp, "w");
+    if (!af->fp)
+        return sb_error_set(err, SB_ERR_IO, "%s: cannot create file: %s", path, strerror(errno));
+    return SB_OK;
+}
+
+sb_status sb_atomic_commit(sb_atomic_file *af, sb_error *err)
+{
+    if (!af->fp) return sb_error_set(err, SB_ERR_INTERNAL, "%s: file not open", af->path);
+    int bad = ferror(af->fp);
+    bad |= fflush(af->fp) != 0;
+    bad |= fsync(fileno(af->fp)) != 0;
+    const int saved = errno;
+    bad |= fclose(af->fp) != 0;
+    af->fp = NULL;
+    if (bad) {
+        remove(af->tmp);
+        return sb_error_set(err, SB_ERR_IO, "%s: write failed: %s", af->path, strerror(saved));
+    }
+    if (rename(af->tmp, af->path) != 0) {
+        const int e = errno;
+        remove(af->tmp);
+        return sb_error_set(err, SB_ERR_IO, "%s: cannot rename into place: %s", af->path,
+                            strerror(e));
+    }
+    return SB_OK;
+}
+
+void sb_atomic_abort(sb_atomic_file *af)
+{
+    if (af->fp) {
+        fclose(af->fp);
+        af->fp = NULL;
+        remove(af->tmp);
+    }
+}
+
+bool sb_file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+sb_status sb_mkdir_p(const char *path, sb_error *err)
+{
+    char buf[4096];
+    if (strlen(path) >= sizeof buf)
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "path too long: %s", path);
+    strcpy(buf, path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return sb_error_set(err, SB_ERR_IO, "%s: cannot create directory: %s", buf,
+                                strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        return sb_error_set(err, SB_ERR_IO, "%s: cannot create directory: %s", buf, strerror(errno));
+    return SB_OK;
+}
+
+sb_status sb_path_join(char *out, size_t outsz, const char *dir, const char *name, sb_error *err)
+{
+    const size_t ld = strlen(dir);
+    const int n = (ld == 0) ? snprintf(out, outsz, "%s", name)
+                 : (dir[ld - 1] == '/') ? snprintf(out, outsz, "%s%s", dir, name)
+                                        : snprintf(out, outsz, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= outsz)
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "path too long: %s/%s", dir, name);
+    return SB_OK;
+}
