@@ -66,7 +66,10 @@ typedef struct nb_plan {
     size_t *bin_start;  /* nbins + 1: atoms of bin q are sorted[bin_start[q] .. bin_start[q+1]) */
     size_t *sbin;       /* bin of each sorted atom */
     uint32_t *orig;     /* original index of each sorted atom */
-    double *r;          /* 3 per sorted atom: wrapped Cartesian position s H (origin lo) */
+    double *r;          /* wrapped Cartesian positions s H (origin lo) of the sorted atoms,
+                         * structure of arrays: x block, y block, z block (n each) */
+    size_t n;
+    size_t max_occupancy; /* most atoms in one bin: size of the per-thread scratch */
     double h[3][3];
     double rc2;
     int half;
@@ -203,7 +206,17 @@ static sb_status plan_atoms(nb_plan *p, const sb_cell *cell, const double *x, si
         const size_t k = next[q]++;
         p->orig[k] = (uint32_t)i;
         p->sbin[k] = q;
-        sb_cell_frac_to_vec(cell, s + 3 * i, p->r + 3 * k);
+        double rk[3];
+        sb_cell_frac_to_vec(cell, s + 3 * i, rk);
+        p->r[k] = rk[0];
+        p->r[n + k] = rk[1];
+        p->r[2 * n + k] = rk[2];
+    }
+    p->n = n;
+    p->max_occupancy = 0;
+    for (size_t q = 0; q < p->nbins; q++) {
+        const size_t occ = p->bin_start[q + 1] - p->bin_start[q];
+        if (occ > p->max_occupancy) p->max_occupancy = occ;
     }
     free(next);
     free(bin_of);
@@ -213,9 +226,17 @@ static sb_status plan_atoms(nb_plan *p, const sb_cell *cell, const double *x, si
 
 /*
  * Visit the neighbours of sorted atom ki. With out_j == NULL only count them; otherwise
- * write them to out_j / out_d (room for exactly the counted number). Returns the count.
+ * write them to out_j / out_d (room for exactly the counted number), using scratch
+ * (max_occupancy slots, owned by the calling thread). Returns the count.
+ *
+ * The distance test is written branch-free: in the count pass as a vectorisable sum of
+ * 0/1 flags, in the fill pass as a compaction of the accepted sorted indices into scratch
+ * (only ~15 % of the candidates in the 27-bin stencil are within the cutoff, so a branch per
+ * candidate would mispredict often); accepted entries are then written in a second,
+ * short loop.
  */
-static size_t scan_atom(const nb_plan *p, size_t ki, uint32_t *out_j, double *out_d)
+static size_t scan_atom(const nb_plan *p, size_t ki, uint32_t *out_j, double *out_d,
+                        size_t *scratch)
 {
     const nb_axis *a0 = &p->ax[0], *a1 = &p->ax[1], *a2 = &p->ax[2];
     const size_t nb0 = a0->nb, nb1 = a1->nb;
@@ -223,7 +244,8 @@ static size_t scan_atom(const nb_plan *p, size_t ki, uint32_t *out_j, double *ou
     const size_t b0 = q % nb0, b1 = (q / nb0) % nb1, b2 = q / (nb0 * nb1);
     const size_t span0 = 2 * (size_t)a0->m + 1, span1 = 2 * (size_t)a1->m + 1,
                  span2 = 2 * (size_t)a2->m + 1;
-    const double *ri = p->r + 3 * ki;
+    const double *restrict rx = p->r, *restrict ry = p->r + p->n, *restrict rz = p->r + 2 * p->n;
+    const double xi = rx[ki], yi = ry[ki], zi = rz[ki];
     const uint32_t i = p->orig[ki];
     const double (*h)[3] = p->h;
     const double rc2 = p->rc2;
@@ -231,33 +253,50 @@ static size_t scan_atom(const nb_plan *p, size_t ki, uint32_t *out_j, double *ou
     size_t cnt = 0;
     for (size_t t2 = 0; t2 < span2; t2++) {
         const size_t n2 = a2->bin[b2 * span2 + t2];
-        const double sh2 = (double)a2->shift[b2 * span2 + t2];
+        const long sh2 = a2->shift[b2 * span2 + t2];
         for (size_t t1 = 0; t1 < span1; t1++) {
             const size_t n1 = a1->bin[b1 * span1 + t1];
-            const double sh1 = (double)a1->shift[b1 * span1 + t1];
+            const long sh1 = a1->shift[b1 * span1 + t1];
             const size_t row = (n2 * nb1 + n1) * nb0;
             for (size_t t0 = 0; t0 < span0; t0++) {
                 const size_t nq = row + a0->bin[b0 * span0 + t0];
-                const double sh0 = (double)a0->shift[b0 * span0 + t0];
+                const long sh0 = a0->shift[b0 * span0 + t0];
                 /* base = n H - r_i, so d = r_j + base */
-                const double bx = sh0 * h[0][0] + sh1 * h[1][0] + sh2 * h[2][0] - ri[0];
-                const double by = sh1 * h[1][1] + sh2 * h[2][1] - ri[1];
-                const double bz = sh2 * h[2][2] - ri[2];
+                const double bx = (double)sh0 * h[0][0] + (double)sh1 * h[1][0] +
+                                  (double)sh2 * h[2][0] - xi;
+                const double by = (double)sh1 * h[1][1] + (double)sh2 * h[2][1] - yi;
+                const double bz = (double)sh2 * h[2][2] - zi;
+                const size_t k0 = p->bin_start[nq], k1 = p->bin_start[nq + 1];
+                if (!out_j && !half) {
+                    double c = 0.0;
+#pragma omp simd reduction(+ : c)
+                    for (size_t kj = k0; kj < k1; kj++) {
+                        const double dx = rx[kj] + bx, dy = ry[kj] + by, dz = rz[kj] + bz;
+                        const double r2 = dx * dx + dy * dy + dz * dz;
+                        c += (r2 <= rc2 && r2 > 0.0) ? 1.0 : 0.0;
+                    }
+                    cnt += (size_t)c;
+                    continue;
+                }
+                size_t m = 0;
+                for (size_t kj = k0; kj < k1; kj++) {
+                    const double dx = rx[kj] + bx, dy = ry[kj] + by, dz = rz[kj] + bz;
+                    const double r2 = dx * dx + dy * dy + dz * dz;
+                    scratch[m] = kj;
+                    m += (size_t)((r2 <= rc2) & (r2 > 0.0));
+                }
                 /* half list, j == i: keep n lexicographically positive in (n2, n1, n0) */
                 const int self_keep = sh2 > 0 || (sh2 == 0 && (sh1 > 0 || (sh1 == 0 && sh0 > 0)));
-                const size_t kend = p->bin_start[nq + 1];
-                for (size_t kj = p->bin_start[nq]; kj < kend; kj++) {
-                    const double *rj = p->r + 3 * kj;
-                    const double dx = rj[0] + bx, dy = rj[1] + by, dz = rj[2] + bz;
-                    const double r2 = dx * dx + dy * dy + dz * dz;
-                    if (r2 > rc2 || r2 == 0.0) continue;
+                for (size_t t = 0; t < m; t++) {
+                    const size_t kj = scratch[t];
                     const uint32_t j = p->orig[kj];
                     if (half && (j < i || (j == i && !self_keep))) continue;
                     if (out_j) {
                         out_j[cnt] = j;
-                        out_d[3 * cnt] = dx;
-                        out_d[3 * cnt + 1] = dy;
-                        out_d[3 * cnt + 2] = dz;
+                        double *d = out_d + 3 * cnt;
+                        d[0] = rx[kj] + bx;
+                        d[1] = ry[kj] + by;
+                        d[2] = rz[kj] + bz;
                     }
                     cnt++;
                 }
@@ -316,8 +355,24 @@ sb_status sb_neighbor_build_opts(sb_neighbor_list *nl, const sb_cell *cell, cons
     }
 
     /* Count pass: row lengths into off[i+1]. */
-#pragma omp parallel for schedule(dynamic, 64)
-    for (size_t k = 0; k < n; k++) off[(size_t)p.orig[k] + 1] = scan_atom(&p, k, NULL, NULL);
+    sb_status scratch_status = SB_OK;
+#pragma omp parallel
+    {
+        size_t *scratch = malloc((p.max_occupancy ? p.max_occupancy : 1) * sizeof *scratch);
+        if (!scratch) {
+#pragma omp atomic write
+            scratch_status = SB_ERR_NOMEM;
+        }
+#pragma omp for schedule(dynamic, 64)
+        for (size_t k = 0; k < n; k++)
+            off[(size_t)p.orig[k] + 1] = scratch ? scan_atom(&p, k, NULL, NULL, scratch) : 0;
+        free(scratch);
+    }
+    if (scratch_status != SB_OK) {
+        plan_free(&p);
+        list_reset(nl);
+        return sb_error_set(err, SB_ERR_NOMEM, "out of memory for neighbour scratch");
+    }
     for (size_t i = 0; i < n; i++) off[i + 1] += off[i];
     const size_t total = off[n];
 
@@ -341,12 +396,25 @@ sb_status sb_neighbor_build_opts(sb_neighbor_list *nl, const sb_cell *cell, cons
     /* Fill pass: each atom's row written by the thread that owns the atom. */
     uint32_t *jj = nl->j;
     double *dd = nl->d;
-#pragma omp parallel for schedule(dynamic, 64)
-    for (size_t k = 0; k < n; k++) {
-        const size_t i = p.orig[k];
-        scan_atom(&p, k, jj + off[i], dd + 3 * off[i]);
+#pragma omp parallel
+    {
+        size_t *scratch = malloc((p.max_occupancy ? p.max_occupancy : 1) * sizeof *scratch);
+        if (!scratch) {
+#pragma omp atomic write
+            scratch_status = SB_ERR_NOMEM;
+        }
+#pragma omp for schedule(dynamic, 64)
+        for (size_t k = 0; k < n; k++) {
+            const size_t i = p.orig[k];
+            if (scratch) scan_atom(&p, k, jj + off[i], dd + 3 * off[i], scratch);
+        }
+        free(scratch);
     }
     plan_free(&p);
+    if (scratch_status != SB_OK) {
+        list_reset(nl);
+        return sb_error_set(err, SB_ERR_NOMEM, "out of memory for neighbour scratch");
+    }
     nl->n = n;
     return SB_OK;
 }
