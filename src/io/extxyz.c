@@ -326,9 +326,14 @@ static sb_status read_frame(lp_reader *r, sb_structure *s, bool *done, sb_error 
     const char *types_key = kv_get(pairs, npairs, "Types");
     const char *timestep_s = kv_get(pairs, npairs, "Timestep");
     double A[3][3], origin[3] = {0, 0, 0};
-    if (!lattice || !parse_numbers(lattice, &A[0][0], 9))
+    if (!lattice)
+        return sb_error_set(err, SB_ERR_PARSE,
+                            "%s:%zu: expected Lattice=\"ax ay az bx by bz cx cy cz\" on the comment "
+                            "line, found no Lattice key (a periodic cell is required)",
+                            r->path, r->lineno);
+    if (!parse_numbers(lattice, &A[0][0], 9))
         return lp_expected(r, SB_ERR_PARSE, "Lattice=\"ax ay az bx by bz cx cy cz\" (9 numbers)",
-                           lattice ? lattice : "no Lattice", err);
+                           lattice, err);
     if (origin_s && !parse_numbers(origin_s, origin, 3))
         return lp_expected(r, SB_ERR_PARSE, "Origin=\"x y z\"", origin_s, err);
     if (pbc) {
@@ -404,10 +409,10 @@ static sb_status read_frame(lp_reader *r, sb_structure *s, bool *done, sb_error 
             break;
         }
         if (r->ntok != ntok_needed) {
-            char what[128];
-            snprintf(what, sizeof what, "%zu fields as Properties= says (atom %zu of %zu), found %zu",
-                     ntok_needed, i + 1, s->n, r->ntok);
-            st = lp_expected(r, SB_ERR_PARSE, what, r->ntok > ntok_needed ? r->tok[ntok_needed] : r->tok[0], err);
+            st = sb_error_set(err, SB_ERR_PARSE,
+                              "%s:%zu: expected %zu fields as Properties= says (atom %zu of %zu), "
+                              "found %zu fields starting '%.40s'",
+                              r->path, r->lineno, ntok_needed, i + 1, s->n, r->ntok, r->tok[0]);
             break;
         }
         lines[i] = r->lineno;

@@ -194,12 +194,11 @@ static sb_status read_atoms(lp_reader *r, sb_structure *s, size_t *lines, sb_err
         sb_status st = section_line(r, "Atoms", (int64_t)i, (int64_t)s->n, layout, err);
         if (st != SB_OK) return st;
         if (i == 0) {
-            if (r->ntok != 5 && r->ntok != 8) {
-                char what[128];
-                snprintf(what, sizeof what, "5 or 8 fields (%s, atom_style atomic), found %zu",
-                         layout, r->ntok);
-                return lp_expected(r, SB_ERR_PARSE, what, r->tok[r->ntok - 1], err);
-            }
+            if (r->ntok != 5 && r->ntok != 8)
+                return sb_error_set(err, SB_ERR_PARSE,
+                                    "%s:%zu: expected 5 or 8 fields (%s, atom_style atomic), "
+                                    "found %zu fields",
+                                    r->path, r->lineno, layout, r->ntok);
             nfields = r->ntok;
             first_line = r->lineno;
             if (nfields == 8) {
@@ -207,10 +206,9 @@ static sb_status read_atoms(lp_reader *r, sb_structure *s, size_t *lines, sb_err
                 if (st != SB_OK) return st;
             }
         } else if (r->ntok != nfields) {
-            char what[128];
-            snprintf(what, sizeof what, "%zu fields like line %zu (%s), found %zu", nfields,
-                     first_line, layout, r->ntok);
-            return lp_expected(r, SB_ERR_PARSE, what, r->ntok > nfields ? r->tok[nfields] : NULL, err);
+            return sb_error_set(err, SB_ERR_PARSE,
+                                "%s:%zu: expected %zu fields like line %zu (%s), found %zu fields",
+                                r->path, r->lineno, nfields, first_line, layout, r->ntok);
         }
         int64_t id;
         int type;
@@ -357,6 +355,12 @@ static sb_status read_data(lp_reader *r, sb_structure *s, sb_error *err)
             st = skip_lines(r, name, h.ntypes, err);
         } else if (strcmp(name, "PairIJ Coeffs") == 0) {
             st = skip_lines(r, name, (int64_t)h.ntypes * (h.ntypes + 1) / 2, err);
+        } else if ((name[0] >= '0' && name[0] <= '9') || name[0] == '-') {
+            st = sb_error_set(err, SB_ERR_PARSE,
+                              "%s:%zu: expected a section title (more lines than the counts in "
+                              "the header declare?), found '%s'",
+                              r->path, r->lineno, r->tok[0]);
+            goto done;
         } else {
             st = lp_expected(r, SB_ERR_FORMAT,
                              "a section of an atom_style atomic data file (Masses, Atoms, "

@@ -193,15 +193,18 @@ static sb_status parse_columns(lp_reader *r, sb_structure *s, dump_column **cols
             if (strcmp(names[j], img_names[k]) == 0) img_col[k] = (int)j;
     }
     if (st == SB_OK && (idx_id < 0 || idx_type < 0))
-        st = lp_expected(r, SB_ERR_PARSE, "columns 'id' and 'type' in ITEM: ATOMS",
-                         idx_id < 0 ? "no id" : "no type", err);
+        st = sb_error_set(err, SB_ERR_PARSE,
+                          "%s:%zu: expected columns 'id' and 'type' in ITEM: ATOMS, found no '%s' "
+                          "column",
+                          r->path, r->lineno, idx_id < 0 ? "id" : "type");
     *pos_set = -1;
     for (int f = 0; f < 4 && *pos_set < 0; f++)
         if (pos_col[f][0] >= 0 && pos_col[f][1] >= 0 && pos_col[f][2] >= 0) *pos_set = f;
     if (st == SB_OK && *pos_set < 0)
-        st = lp_expected(r, SB_ERR_PARSE,
-                         "position columns x y z, xs ys zs, xu yu zu or xsu ysu zsu in ITEM: ATOMS",
-                         ncol ? names[ncol - 1] : NULL, err);
+        st = sb_error_set(err, SB_ERR_PARSE,
+                          "%s:%zu: expected position columns x y z, xs ys zs, xu yu zu or xsu ysu "
+                          "zsu in ITEM: ATOMS, found no complete set",
+                          r->path, r->lineno);
     *have_image = img_col[0] >= 0 && img_col[1] >= 0 && img_col[2] >= 0 && !pos_unwrapped[*pos_set < 0 ? 0 : *pos_set];
     for (size_t j = 0; j < ncol && st == SB_OK; j++) {
         dump_column *c = &cols[j];
@@ -328,10 +331,10 @@ static sb_status read_frame(lp_reader *r, sb_structure *s, bool *done, sb_error 
             break;
         }
         if (r->ntok != ncol) {
-            char what[96];
-            snprintf(what, sizeof what, "%zu columns as in ITEM: ATOMS (atom %zu of %zu), found %zu",
-                     ncol, i + 1, s->n, r->ntok);
-            st = lp_expected(r, SB_ERR_PARSE, what, r->ntok > ncol ? r->tok[ncol] : r->tok[0], err);
+            st = sb_error_set(err, SB_ERR_PARSE,
+                              "%s:%zu: expected %zu columns as ITEM: ATOMS says (atom %zu of %zu), "
+                              "found %zu columns starting '%.40s'",
+                              r->path, r->lineno, ncol, i + 1, s->n, r->ntok, r->tok[0]);
             break;
         }
         double x[3] = {0, 0, 0};
