@@ -48,8 +48,10 @@ sb_status lp_next(lp_reader *r, bool *eof, sb_error *err)
     r->lineno++;
     while (len > 0 && (r->buf[len - 1] == '\n' || r->buf[len - 1] == '\r')) r->buf[--len] = '\0';
     if (r->lineno == 1 && len >= 3 && (unsigned char)r->buf[0] == 0xEF &&
-        (unsigned char)r->buf[1] == 0xBB && (unsigned char)r->buf[2] == 0xBF)
+        (unsigned char)r->buf[1] == 0xBB && (unsigned char)r->buf[2] == 0xBF) {
         memmove(r->buf, r->buf + 3, (size_t)len - 2); /* UTF-8 byte-order mark */
+        len -= 3;
+    }
     if (memchr(r->buf, '\0', (size_t)len) != NULL)
         return sb_error_set(err, SB_ERR_PARSE, "%s:%zu: expected text, found a NUL byte (binary file?)",
                             r->path, r->lineno);
@@ -233,5 +235,10 @@ sb_status lp_check_unique_ids(const char *path, const int64_t *id, const size_t 
 
 void lp_put_double(FILE *fp, double v)
 {
-    fprintf(fp, "%.17g", v);
+    /* 17 significant digits always read back to the same double; 16 usually do too and
+     * look like what LAMMPS writes (63.546 rather than 63.545999999999999). */
+    char buf[32];
+    snprintf(buf, sizeof buf, "%.16g", v);
+    if (strtod(buf, NULL) != v) snprintf(buf, sizeof buf, "%.17g", v);
+    fputs(buf, fp);
 }

@@ -81,7 +81,7 @@ sb_status lp_check_inside(const char *path, size_t line, const sb_cell *cell, co
 sb_status lp_check_unique_ids(const char *path, const int64_t *id, const size_t *lines, size_t n,
                               sb_error *err);
 
-/* Append a printf-formatted double that reads back bit-exactly ("%.17g"). */
+/* Print a double that reads back bit-exactly: "%.16g" when that round-trips, else "%.17g". */
 void lp_put_double(FILE *fp, double v);
 
 /* Grow a malloc'ed array to hold at least need elements of size elem (doubling). */

@@ -81,3 +81,36 @@ double iot_max_pos_diff(const sb_structure *a, const sb_structure *b)
     free(order);
     return worst;
 }
+
+bool iot_write_text(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "wb");
+    if (!fp) return false;
+    const size_t len = strlen(text);
+    const bool ok = fwrite(text, 1, len, fp) == len;
+    return fclose(fp) == 0 && ok;
+}
+
+char *iot_read_text(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return NULL;
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    for (size_t got; buf && (got = fread(buf + len, 1, cap - len - 1, fp)) > 0;) {
+        len += got;
+        if (cap - len - 1 == 0) {
+            char *grown = realloc(buf, cap * 2);
+            if (!grown) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = grown;
+            cap *= 2;
+        }
+    }
+    fclose(fp);
+    if (buf) buf[len] = '\0';
+    return buf;
+}
