@@ -123,10 +123,11 @@ static sb_status read_box(lp_reader *r, double lo[3], double hi[3], double tilt[
     const bool triclinic = r->ntok >= 6 && strcmp(r->tok[3], "xy") == 0 &&
                            strcmp(r->tok[4], "xz") == 0 && strcmp(r->tok[5], "yz") == 0;
     if (triclinic) k = 6;
-    if (r->ntok != k + 3)
+    /* Very old LAMMPS versions wrote no boundary flags: those boxes were periodic. */
+    if (r->ntok != k + 3 && r->ntok != k)
         return lp_expected(r, SB_ERR_PARSE, "'ITEM: BOX BOUNDS [xy xz yz] pp pp pp'",
                            r->ntok > k + 3 ? r->tok[k + 3] : r->tok[r->ntok - 1], err);
-    for (size_t j = k; j < k + 3; j++)
+    for (size_t j = k; j < r->ntok; j++)
         if (strcmp(r->tok[j], "pp") != 0)
             return lp_expected(r, SB_ERR_FORMAT, "periodic boundaries 'pp pp pp'", r->tok[j], err);
     double blo[3], bhi[3];

@@ -238,3 +238,24 @@ Test(io_data, failed_write_leaves_old_file)
     cr_expect(strstr(err.msg, "no_such_dir/x.data") != NULL, "%s", err.msg);
     sb_structure_free(&s);
 }
+
+Test(io_data, type_labels)
+{
+    /* LAMMPS 2022+ type labels: names for types, usable instead of numbers. */
+    char path[1024];
+    iot_tmp_path(path, sizeof path, "io_data_labels.data");
+    cr_assert(iot_write_text(path, "labels\n\n2 atoms\n2 atom types\n0 5 xlo xhi\n0 5 ylo yhi\n0 5 zlo zhi\n\n"
+                                   "Atom Type Labels\n\n1 Cu\n2 Zr\n\nMasses\n\nZr 91.224\n1 63.546\n\n"
+                                   "Atoms # atomic\n\n1 Zr 1 1 1\n2 1 2 2 2\n"));
+    sb_structure s = SB_STRUCTURE_INIT;
+    read_ok(path, &s);
+    cr_expect(s.type[0] == 2 && s.type[1] == 1);
+    cr_expect_str_eq(s.type_name[0], "Cu");
+    cr_expect_eq(s.mass[1], 91.224);
+    sb_structure_free(&s);
+    /* Without labels a name is not a type. */
+    cr_assert(iot_write_text(path, "labels\n\n1 atoms\n1 atom types\n0 5 xlo xhi\n0 5 ylo yhi\n0 5 zlo zhi\n\n"
+                                   "Masses\n\n1 63.546 # Cu\n\nAtoms # atomic\n\n1 Cu 1 1 1\n"));
+    cr_expect_eq(sb_read_lammps_data(path, &s, &err), SB_ERR_PARSE);
+    cr_expect(strstr(err.msg, ":15:") && strstr(err.msg, "'Cu'"), "%s", err.msg);
+}
