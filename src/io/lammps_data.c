@@ -347,7 +347,7 @@ static sb_status read_data(lp_reader *r, sb_structure *s, sb_error *err)
     if ((uint64_t)h.natoms > SIZE_MAX / (3 * sizeof(double)))
         return sb_error_set(err, SB_ERR_PARSE, "%s: %lld atoms is too many", r->path, (long long)h.natoms);
     st = sb_structure_alloc(s, (size_t)h.natoms, h.ntypes, err);
-    if (st != SB_OK) return st;
+    if (st != SB_OK) return sb_error_prefix(err, "%s: ", r->path);
     s->timestep = timestep;
     st = sb_cell_set(&s->cell, h.lo, h.hi, h.xy, h.xz, h.yz, err);
     if (st != SB_OK) return sb_error_prefix(err, "%s: ", r->path);
@@ -410,7 +410,7 @@ static sb_status read_data(lp_reader *r, sb_structure *s, sb_error *err)
             goto done;
         }
         if (seen && *seen && st == SB_OK) {
-            char what[128];
+            char what[200];
             snprintf(what, sizeof what, "each section once (%s already read)", name);
             st = lp_expected(r, SB_ERR_PARSE, what, name, err);
         }

@@ -305,7 +305,7 @@ static sb_status read_frame(lp_reader *r, sb_structure *s, bool *done, sb_error 
                            r->tok[1], err);
 
     st = sb_structure_alloc(s, (size_t)natoms, 1, err);
-    if (st != SB_OK) return st;
+    if (st != SB_OK) return sb_error_prefix(err, "%s: ", r->path);
     s->ntypes = 0; /* grown as types appear */
     s->timestep = timestep;
     st = sb_cell_set(&s->cell, lo, hi, tilt[0], tilt[1], tilt[2], err);

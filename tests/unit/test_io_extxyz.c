@@ -205,3 +205,16 @@ Test(io_extxyz, shared_or_empty_names_written_as_type_numbers)
     sb_structure_free(&s);
     sb_structure_free(&r);
 }
+
+Test(io_extxyz, integer_type_column_without_species)
+{
+    char path[1024];
+    iot_tmp_path(path, sizeof path, "io_xyz_type.xyz");
+    cr_assert(iot_write_text(path, "2\nLattice=\"8 0 0 0 8 0 0 0 8\" Properties=id:I:1:type:I:1:pos:R:3\n"
+                                   "5 2 1 1 1\n6 1 2 2 2\n"));
+    sb_structure s = SB_STRUCTURE_INIT;
+    cr_assert_eq(sb_read_extxyz(path, &s, &err), SB_OK, "%s", err.msg);
+    cr_expect(s.type[0] == 2 && s.type[1] == 1 && s.id[1] == 6);
+    cr_expect_null(sb_structure_find_property(&s, "type"));
+    sb_structure_free(&s);
+}
