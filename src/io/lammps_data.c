@@ -196,15 +196,18 @@ static sb_status read_masses(lp_reader *r, sb_structure *s, bool *mass_set, bool
     for (int i = 0; i < s->ntypes; i++) {
         sb_status st = section_line(r, "Masses", i, s->ntypes, layout, labelled ? s : NULL, err);
         if (st != SB_OK) return st;
-        if (r->ntok != 2) {
-            char what[96];
-            snprintf(what, sizeof what, "2 fields (%s)", layout);
-            return lp_expected(r, SB_ERR_PARSE, what, r->ntok > 2 ? r->tok[2] : NULL, err);
-        }
+        if (r->ntok != 2)
+            return sb_error_set(err, SB_ERR_PARSE, "%s:%zu: expected 2 fields (%s), found %zu fields",
+                                r->path, r->lineno, layout, r->ntok);
         int t;
         double m;
         st = parse_type(r, s, labelled, r->tok[0], &t, err);
         if (st != SB_OK) return st;
+        if (mass_set[t - 1]) {
+            char what[64];
+            snprintf(what, sizeof what, "each type once in Masses (type %d repeated)", t);
+            return lp_expected(r, SB_ERR_PARSE, what, r->tok[0], err);
+        }
         st = lp_get_double(r, r->tok[1], "mass", &m, err);
         if (st != SB_OK) return st;
         if (!(m > 0.0)) return lp_expected(r, SB_ERR_PARSE, "a positive mass", r->tok[1], err);
@@ -285,27 +288,41 @@ static sb_status read_velocities(lp_reader *r, sb_structure *s, const size_t *or
     double *v;
     sb_status st = sb_structure_add_property(s, "velocity", 3, &v, err);
     if (st != SB_OK) return st;
-    for (size_t i = 0; i < s->n; i++) {
+    size_t *seen_on = calloc(s->n ? s->n : 1, sizeof *seen_on); /* line of each atom's velocity */
+    if (!seen_on) return sb_error_set(err, SB_ERR_NOMEM, "%s: out of memory", r->path);
+    for (size_t i = 0; i < s->n && st == SB_OK; i++) {
         st = section_line(r, "Velocities", (int64_t)i, (int64_t)s->n, layout, NULL, err);
-        if (st != SB_OK) return st;
+        if (st != SB_OK) break;
         if (r->ntok != 4) {
-            char what[96];
-            snprintf(what, sizeof what, "4 fields (%s)", layout);
-            return lp_expected(r, SB_ERR_PARSE, what, r->ntok > 4 ? r->tok[4] : NULL, err);
+            st = sb_error_set(err, SB_ERR_PARSE, "%s:%zu: expected 4 fields (%s), found %zu fields",
+                              r->path, r->lineno, layout, r->ntok);
+            break;
         }
         int64_t id;
-        if (!lp_int64(r->tok[0], &id))
-            return lp_expected(r, SB_ERR_PARSE, "an integer atom id", r->tok[0], err);
+        if (!lp_int64(r->tok[0], &id)) {
+            st = lp_expected(r, SB_ERR_PARSE, "an integer atom id", r->tok[0], err);
+            break;
+        }
         const size_t a = sb_structure_index_of(s, order, id);
-        if (a == (size_t)-1)
-            return lp_expected(r, SB_ERR_PARSE, "the id of an atom in the Atoms section", r->tok[0], err);
-        for (int k = 0; k < 3; k++) {
+        if (a == (size_t)-1) {
+            st = lp_expected(r, SB_ERR_PARSE, "the id of an atom in the Atoms section", r->tok[0], err);
+            break;
+        }
+        if (seen_on[a]) {
+            st = sb_error_set(err, SB_ERR_PARSE,
+                              "%s:%zu: expected each atom once in Velocities, found id '%s' again "
+                              "(already on line %zu)",
+                              r->path, r->lineno, r->tok[0], seen_on[a]);
+            break;
+        }
+        seen_on[a] = r->lineno;
+        for (int k = 0; k < 3 && st == SB_OK; k++) {
             static const char *const comp[3] = {"vx", "vy", "vz"};
             st = lp_get_double(r, r->tok[1 + k], comp[k], &v[3 * a + k], err);
-            if (st != SB_OK) return st;
         }
     }
-    return SB_OK;
+    free(seen_on);
+    return st;
 }
 
 static sb_status skip_lines(lp_reader *r, const char *section, int64_t count, sb_error *err)
