@@ -6,21 +6,22 @@
  * and counts of bonds etc. that must be zero for atom_style atomic); then sections, each a
  * title line ("Atoms # atomic"), a blank line and one line per atom or per type. '#' starts
  * a comment anywhere; blank lines are skipped. Sections may come in any order LAMMPS
- * accepts: Masses, Atoms, then Velocities (which needs the Atoms first); "Atom Type Labels"
+ * accepts: Masses, Atoms, then Velocities (which needs the Atoms first). "Atom Type Labels"
  * (LAMMPS 2022 and later) names the types, and those names may then stand for type numbers
- * in Masses and Atoms, as LAMMPS allows. Pair Coeffs and
- * PairIJ Coeffs are skipped (force field, not structure); any other section is an error
- * naming it, because silently dropping Bonds or per-atom charges would change the system.
+ * in Masses and Atoms, as LAMMPS allows. Pair Coeffs and PairIJ Coeffs are skipped (force
+ * field, not structure); any other section is an error naming it, because silently
+ * dropping Bonds or per-atom charges would change the system.
  *
  * Atoms lines are "id type x y z" optionally followed by the image flags "ix iy iz"; the
  * first line fixes which, and every line must agree. Velocities are kept as the 3-component
  * property "velocity" and written back as a Velocities section, so read(write(s)) keeps
- * them. Species names come from the first word of the Masses comments ("1 63.546 # Cu", as
- * our writer and many converters produce); without a comment the element
- * is guessed from the mass within 0.01 g/mol, and stays "" if none matches.
+ * them. Species names come from the type labels, else from the first word of the Masses
+ * comments ("1 63.546 # Cu", as our writer and many converters produce); without either the
+ * element is guessed from the mass within 0.01 g/mol, and stays "" if none matches.
  *
- * The writer prints every double with 17 significant digits ("%.17g"), which strtod maps
- * back to the same bits, so read(write(s)) == s exactly for positions, bounds and tilts.
+ * The writer follows write_data's layout and prints every double with 16 significant
+ * digits when those read back to the same bits, else 17 (always enough), so
+ * read(write(s)) == s exactly for positions, bounds, tilts, masses and velocities.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
