@@ -259,3 +259,26 @@ Test(io_data, type_labels)
     cr_expect_eq(sb_read_lammps_data(path, &s, &err), SB_ERR_PARSE);
     cr_expect(strstr(err.msg, ":15:") && strstr(err.msg, "'Cu'"), "%s", err.msg);
 }
+
+Test(io_data, outside_tolerance_is_half_a_box)
+{
+    /* Triclinic, so that the test is on fractional, not Cartesian, coordinates: with
+     * xy = 4 an atom at y = 9.9 has s_x = (x - 4*0.99) / 10. */
+    char path[1024];
+    iot_tmp_path(path, sizeof path, "io_data_tol.data");
+    const double xs[4] = {-0.49, -0.51, 1.49, 1.51};
+    for (int k = 0; k < 4; k++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "tol\n\n1 atoms\n1 atom types\n0 10 xlo xhi\n0 10 ylo yhi\n0 10 zlo zhi\n4 0 0 xy xz yz\n\n"
+                 "Masses\n\n1 63.546\n\nAtoms\n\n1 1 %.17g 9.9 5\n",
+                 10.0 * xs[k] + 4.0 * 0.99);
+        cr_assert(iot_write_text(path, text));
+        sb_structure s = SB_STRUCTURE_INIT;
+        const sb_status st = sb_read_lammps_data(path, &s, &err);
+        const bool inside = xs[k] > -0.5 && xs[k] < 1.5;
+        cr_expect_eq(st, inside ? SB_OK : SB_ERR_GEOMETRY, "s = %g: %s", xs[k], err.msg);
+        if (!inside) cr_expect(strstr(err.msg, ":16:") != NULL, "%s", err.msg);
+        sb_structure_free(&s);
+    }
+}
