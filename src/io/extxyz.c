@@ -26,7 +26,8 @@
  * is rejected. An already lower-triangular Lattice is used as is, positions untouched.
  *
  * Reading: Lattice is required (no cell, no periodic analysis); Properties defaults to
- * species:S:1:pos:R:3; id is optional (1..N in file order); image:I:3 gives image flags;
+ * species:S:1:pos:R:3 (an integer type:I:1 column stands in for a missing species column);
+ * id is optional (1..N in file order); image:I:3 gives image flags;
  * other R, I and L columns become properties (L as 1/0); other string columns are skipped.
  * pbc, when given, must be "T T T". A file with several frames gives its last frame.
  */
@@ -369,19 +370,26 @@ static sb_status read_frame(lp_reader *r, sb_structure *s, bool *done, sb_error 
     invert3(A, Ainv);
     const double hi[3] = {origin[0] + l[0], origin[1] + l[1], origin[2] + l[2]};
     st = sb_structure_alloc(s, (size_t)n, 1, err);
-    if (st != SB_OK) return st;
+    if (st != SB_OK) return sb_error_prefix(err, "%s: ", r->path);
     s->timestep = timestep;
     st = sb_cell_set(&s->cell, origin, hi, tilt[0], tilt[1], tilt[2], err);
     if (st != SB_OK) return sb_error_prefix(err, "%s:%zu: ", r->path, r->lineno);
 
     size_t ntok_needed = 0;
     bool have_pos = false, have_species = false, have_id = false;
+    /* Without species, an integer `type` column (as some converters write) names the types. */
+    bool species_listed = false;
+    for (size_t c = 0; c < ncols; c++)
+        species_listed |= !strcmp(cols[c].name, "species") && cols[c].type == 'S' && cols[c].ncomp == 1;
     for (size_t c = 0; c < ncols && st == SB_OK; c++) {
         xyz_column *col = &cols[c];
         ntok_needed += (size_t)col->ncomp;
         col->kind = XP_PROP;
         if (!strcmp(col->name, "pos") && col->type == 'R' && col->ncomp == 3) col->kind = XP_POS, have_pos = true;
         else if (!strcmp(col->name, "species") && col->type == 'S' && col->ncomp == 1)
+            col->kind = XP_SPECIES, have_species = true;
+        else if (!species_listed && !have_species && !strcmp(col->name, "type") && col->type == 'I' &&
+                 col->ncomp == 1)
             col->kind = XP_SPECIES, have_species = true;
         else if (!strcmp(col->name, "id") && col->type == 'I' && col->ncomp == 1) col->kind = XP_ID, have_id = true;
         else if (!strcmp(col->name, "image") && col->type == 'I' && col->ncomp == 3) {

@@ -6,19 +6,22 @@
  * and counts of bonds etc. that must be zero for atom_style atomic); then sections, each a
  * title line ("Atoms # atomic"), a blank line and one line per atom or per type. '#' starts
  * a comment anywhere; blank lines are skipped. Sections may come in any order LAMMPS
- * accepts: Masses, Atoms, then Velocities (which needs the Atoms first). Pair Coeffs and
- * PairIJ Coeffs are skipped (force field, not structure); any other section is an error
- * naming it, because silently dropping Bonds or per-atom charges would change the system.
+ * accepts: Masses, Atoms, then Velocities (which needs the Atoms first). "Atom Type Labels"
+ * (LAMMPS 2022 and later) names the types, and those names may then stand for type numbers
+ * in Masses and Atoms, as LAMMPS allows. Pair Coeffs and PairIJ Coeffs are skipped (force
+ * field, not structure); any other section is an error naming it, because silently
+ * dropping Bonds or per-atom charges would change the system.
  *
  * Atoms lines are "id type x y z" optionally followed by the image flags "ix iy iz"; the
  * first line fixes which, and every line must agree. Velocities are kept as the 3-component
  * property "velocity" and written back as a Velocities section, so read(write(s)) keeps
- * them. Species names come from the first word of the Masses comments ("1 63.546 # Cu", as
- * our writer and many converters produce); without a comment the element
- * is guessed from the mass within 0.01 g/mol, and stays "" if none matches.
+ * them. Species names come from the type labels, else from the first word of the Masses
+ * comments ("1 63.546 # Cu", as our writer and many converters produce); without either the
+ * element is guessed from the mass within 0.01 g/mol, and stays "" if none matches.
  *
- * The writer prints every double with 17 significant digits ("%.17g"), which strtod maps
- * back to the same bits, so read(write(s)) == s exactly for positions, bounds and tilts.
+ * The writer follows write_data's layout and prints every double with 16 significant
+ * digits when those read back to the same bits, else 17 (always enough), so
+ * read(write(s)) == s exactly for positions, bounds, tilts, masses and velocities.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -126,9 +129,29 @@ static void section_name(const lp_reader *r, char *name, size_t size)
     }
 }
 
+/* Type labels (LAMMPS 2022+, "Atom Type Labels" section): names usable in place of type
+ * numbers. We keep them as the species names; *labelled says whether the section was read. */
+static bool type_from_label(const sb_structure *s, const char *tok, int *t)
+{
+    for (int k = 0; k < s->ntypes; k++)
+        if (s->type_name[k][0] && strcmp(s->type_name[k], tok) == 0) return *t = k + 1, true;
+    return false;
+}
+
+/* A type number 1..ntypes, or a type label when the file has defined labels. */
+static sb_status parse_type(const lp_reader *r, const sb_structure *s, bool labelled, const char *tok,
+                            int *t, sb_error *err)
+{
+    if (lp_int(tok, t) && *t >= 1 && *t <= s->ntypes) return SB_OK;
+    if (labelled && type_from_label(s, tok, t)) return SB_OK;
+    char what[96];
+    snprintf(what, sizeof what, "an atom type in 1..%d%s", s->ntypes, labelled ? " or a type label" : "");
+    return lp_expected(r, SB_ERR_PARSE, what, tok, err);
+}
+
 /* Next line of a section of `count` lines, the i-th (0-based). */
 static sb_status section_line(lp_reader *r, const char *section, int64_t i, int64_t count,
-                              const char *layout, sb_error *err)
+                              const char *layout, const sb_structure *labels, sb_error *err)
 {
     bool eof;
     sb_status st = lp_next_nonblank(r, true, &eof, err);
@@ -139,7 +162,8 @@ static sb_status section_line(lp_reader *r, const char *section, int64_t i, int6
                             "found end of file",
                             r->path, r->lineno, (long long)(count - i), section, (long long)count);
     double v;
-    if (!lp_double(r->tok[0], &v)) {
+    int t;
+    if (!lp_double(r->tok[0], &v) && !(labels && type_from_label(labels, r->tok[0], &t))) {
         char what[160];
         snprintf(what, sizeof what, "line %lld of %lld of the %s section (%s)", (long long)i + 1,
                  (long long)count, section, layout);
@@ -148,22 +172,41 @@ static sb_status section_line(lp_reader *r, const char *section, int64_t i, int6
     return SB_OK;
 }
 
-static sb_status read_masses(lp_reader *r, sb_structure *s, bool *mass_set, sb_error *err)
+static sb_status read_labels(lp_reader *r, sb_structure *s, sb_error *err)
+{
+    for (int i = 0; i < s->ntypes; i++) {
+        sb_status st = section_line(r, "Atom Type Labels", i, s->ntypes, "type label", NULL, err);
+        if (st != SB_OK) return st;
+        int t;
+        if (r->ntok != 2)
+            return sb_error_set(err, SB_ERR_PARSE, "%s:%zu: expected 2 fields (type label), found %zu fields",
+                                r->path, r->lineno, r->ntok);
+        st = parse_type(r, s, false, r->tok[0], &t, err);
+        if (st != SB_OK) return st;
+        if (strlen(r->tok[1]) >= SB_ELEMENT_LEN)
+            return lp_expected(r, SB_ERR_PARSE, "a type label of at most 7 characters", r->tok[1], err);
+        strcpy(s->type_name[t - 1], r->tok[1]);
+    }
+    return SB_OK;
+}
+
+static sb_status read_masses(lp_reader *r, sb_structure *s, bool *mass_set, bool labelled,
+                             sb_error *err)
 {
     const char *layout = "type mass [# element]";
     for (int i = 0; i < s->ntypes; i++) {
-        sb_status st = section_line(r, "Masses", i, s->ntypes, layout, err);
+        sb_status st = section_line(r, "Masses", i, s->ntypes, layout, labelled ? s : NULL, err);
         if (st != SB_OK) return st;
-        if (r->ntok != 2) {
-            char what[96];
-            snprintf(what, sizeof what, "2 fields (%s)", layout);
-            return lp_expected(r, SB_ERR_PARSE, what, r->ntok > 2 ? r->tok[2] : NULL, err);
-        }
+        if (r->ntok != 2)
+            return sb_error_set(err, SB_ERR_PARSE, "%s:%zu: expected 2 fields (%s), found %zu fields",
+                                r->path, r->lineno, layout, r->ntok);
         int t;
         double m;
-        if (!lp_int(r->tok[0], &t) || t < 1 || t > s->ntypes) {
+        st = parse_type(r, s, labelled, r->tok[0], &t, err);
+        if (st != SB_OK) return st;
+        if (mass_set[t - 1]) {
             char what[64];
-            snprintf(what, sizeof what, "an atom type in 1..%d", s->ntypes);
+            snprintf(what, sizeof what, "each type once in Masses (type %d repeated)", t);
             return lp_expected(r, SB_ERR_PARSE, what, r->tok[0], err);
         }
         st = lp_get_double(r, r->tok[1], "mass", &m, err);
@@ -177,6 +220,7 @@ static sb_status read_masses(lp_reader *r, sb_structure *s, bool *mass_set, sb_e
             size_t len = strcspn(r->comment, " \t");
             if (len < SB_ELEMENT_LEN) memcpy(name, r->comment, len), name[len] = '\0';
         }
+        if (labelled) memcpy(name, s->type_name[t - 1], sizeof name); /* labels win */
         if (!name[0]) {
             const char *el = sb_element_from_mass(m, DATA_ELEMENT_MASS_TOL);
             if (el) snprintf(name, sizeof name, "%s", el);
@@ -186,12 +230,13 @@ static sb_status read_masses(lp_reader *r, sb_structure *s, bool *mass_set, sb_e
     return SB_OK;
 }
 
-static sb_status read_atoms(lp_reader *r, sb_structure *s, size_t *lines, sb_error *err)
+static sb_status read_atoms(lp_reader *r, sb_structure *s, size_t *lines, bool labelled,
+                            sb_error *err)
 {
     const char *layout = "id type x y z [ix iy iz]";
     size_t nfields = 0, first_line = 0;
     for (size_t i = 0; i < s->n; i++) {
-        sb_status st = section_line(r, "Atoms", (int64_t)i, (int64_t)s->n, layout, err);
+        sb_status st = section_line(r, "Atoms", (int64_t)i, (int64_t)s->n, layout, NULL, err);
         if (st != SB_OK) return st;
         if (i == 0) {
             if (r->ntok != 5 && r->ntok != 8)
@@ -214,11 +259,8 @@ static sb_status read_atoms(lp_reader *r, sb_structure *s, size_t *lines, sb_err
         int type;
         if (!lp_int64(r->tok[0], &id) || id < 1)
             return lp_expected(r, SB_ERR_PARSE, "a positive integer atom id", r->tok[0], err);
-        if (!lp_int(r->tok[1], &type) || type < 1 || type > s->ntypes) {
-            char what[64];
-            snprintf(what, sizeof what, "an atom type in 1..%d", s->ntypes);
-            return lp_expected(r, SB_ERR_PARSE, what, r->tok[1], err);
-        }
+        st = parse_type(r, s, labelled, r->tok[1], &type, err);
+        if (st != SB_OK) return st;
         double *x = &s->x[3 * i];
         for (int k = 0; k < 3; k++) {
             static const char *const coord[3] = {"x", "y", "z"};
@@ -247,33 +289,47 @@ static sb_status read_velocities(lp_reader *r, sb_structure *s, const size_t *or
     double *v;
     sb_status st = sb_structure_add_property(s, "velocity", 3, &v, err);
     if (st != SB_OK) return st;
-    for (size_t i = 0; i < s->n; i++) {
-        st = section_line(r, "Velocities", (int64_t)i, (int64_t)s->n, layout, err);
-        if (st != SB_OK) return st;
+    size_t *seen_on = calloc(s->n ? s->n : 1, sizeof *seen_on); /* line of each atom's velocity */
+    if (!seen_on) return sb_error_set(err, SB_ERR_NOMEM, "%s: out of memory", r->path);
+    for (size_t i = 0; i < s->n && st == SB_OK; i++) {
+        st = section_line(r, "Velocities", (int64_t)i, (int64_t)s->n, layout, NULL, err);
+        if (st != SB_OK) break;
         if (r->ntok != 4) {
-            char what[96];
-            snprintf(what, sizeof what, "4 fields (%s)", layout);
-            return lp_expected(r, SB_ERR_PARSE, what, r->ntok > 4 ? r->tok[4] : NULL, err);
+            st = sb_error_set(err, SB_ERR_PARSE, "%s:%zu: expected 4 fields (%s), found %zu fields",
+                              r->path, r->lineno, layout, r->ntok);
+            break;
         }
         int64_t id;
-        if (!lp_int64(r->tok[0], &id))
-            return lp_expected(r, SB_ERR_PARSE, "an integer atom id", r->tok[0], err);
+        if (!lp_int64(r->tok[0], &id)) {
+            st = lp_expected(r, SB_ERR_PARSE, "an integer atom id", r->tok[0], err);
+            break;
+        }
         const size_t a = sb_structure_index_of(s, order, id);
-        if (a == (size_t)-1)
-            return lp_expected(r, SB_ERR_PARSE, "the id of an atom in the Atoms section", r->tok[0], err);
-        for (int k = 0; k < 3; k++) {
+        if (a == (size_t)-1) {
+            st = lp_expected(r, SB_ERR_PARSE, "the id of an atom in the Atoms section", r->tok[0], err);
+            break;
+        }
+        if (seen_on[a]) {
+            st = sb_error_set(err, SB_ERR_PARSE,
+                              "%s:%zu: expected each atom once in Velocities, found id '%s' again "
+                              "(already on line %zu)",
+                              r->path, r->lineno, r->tok[0], seen_on[a]);
+            break;
+        }
+        seen_on[a] = r->lineno;
+        for (int k = 0; k < 3 && st == SB_OK; k++) {
             static const char *const comp[3] = {"vx", "vy", "vz"};
             st = lp_get_double(r, r->tok[1 + k], comp[k], &v[3 * a + k], err);
-            if (st != SB_OK) return st;
         }
     }
-    return SB_OK;
+    free(seen_on);
+    return st;
 }
 
 static sb_status skip_lines(lp_reader *r, const char *section, int64_t count, sb_error *err)
 {
     for (int64_t i = 0; i < count; i++) {
-        sb_status st = section_line(r, section, i, count, "numbers", err);
+        sb_status st = section_line(r, section, i, count, "numbers", NULL, err);
         if (st != SB_OK) return st;
     }
     return SB_OK;
@@ -309,7 +365,7 @@ static sb_status read_data(lp_reader *r, sb_structure *s, sb_error *err)
     if ((uint64_t)h.natoms > SIZE_MAX / (3 * sizeof(double)))
         return sb_error_set(err, SB_ERR_PARSE, "%s: %lld atoms is too many", r->path, (long long)h.natoms);
     st = sb_structure_alloc(s, (size_t)h.natoms, h.ntypes, err);
-    if (st != SB_OK) return st;
+    if (st != SB_OK) return sb_error_prefix(err, "%s: ", r->path);
     s->timestep = timestep;
     st = sb_cell_set(&s->cell, h.lo, h.hi, h.xy, h.xz, h.yz, err);
     if (st != SB_OK) return sb_error_prefix(err, "%s: ", r->path);
@@ -317,7 +373,7 @@ static sb_status read_data(lp_reader *r, sb_structure *s, sb_error *err)
     size_t *lines = malloc((s->n ? s->n : 1) * sizeof *lines);
     bool *mass_set = calloc((size_t)h.ntypes, sizeof *mass_set);
     size_t *order = NULL;
-    bool have_atoms = false, have_masses = false, have_vel = false;
+    bool have_atoms = false, have_masses = false, have_vel = false, have_labels = false;
     if (!lines || !mass_set) {
         st = sb_error_set(err, SB_ERR_NOMEM, "%s: out of memory", r->path);
         goto done;
@@ -328,7 +384,10 @@ static sb_status read_data(lp_reader *r, sb_structure *s, sb_error *err)
         bool *seen = NULL;
         if (strcmp(name, "Masses") == 0) {
             seen = &have_masses;
-            if (!*seen) st = read_masses(r, s, mass_set, err);
+            if (!*seen) st = read_masses(r, s, mass_set, have_labels, err);
+        } else if (strcmp(name, "Atom Type Labels") == 0) {
+            seen = &have_labels;
+            if (!*seen) st = read_labels(r, s, err);
         } else if (strcmp(name, "Atoms") == 0) {
             seen = &have_atoms;
             if (r->comment && *r->comment) {
@@ -340,7 +399,7 @@ static sb_status read_data(lp_reader *r, sb_structure *s, sb_error *err)
                 }
             }
             if (!*seen) {
-                st = read_atoms(r, s, lines, err);
+                st = read_atoms(r, s, lines, have_labels, err);
                 if (st == SB_OK) st = lp_check_unique_ids(r->path, s->id, lines, s->n, err);
                 if (st == SB_OK) st = sb_structure_id_order(s, &order, err);
             }
@@ -364,12 +423,12 @@ static sb_status read_data(lp_reader *r, sb_structure *s, sb_error *err)
         } else {
             st = lp_expected(r, SB_ERR_FORMAT,
                              "a section of an atom_style atomic data file (Masses, Atoms, "
-                             "Velocities, Pair Coeffs, PairIJ Coeffs)",
+                             "Velocities, Atom Type Labels, Pair Coeffs, PairIJ Coeffs)",
                              name, err);
             goto done;
         }
         if (seen && *seen && st == SB_OK) {
-            char what[128];
+            char what[200];
             snprintf(what, sizeof what, "each section once (%s already read)", name);
             st = lp_expected(r, SB_ERR_PARSE, what, name, err);
         }

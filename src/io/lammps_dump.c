@@ -123,10 +123,11 @@ static sb_status read_box(lp_reader *r, double lo[3], double hi[3], double tilt[
     const bool triclinic = r->ntok >= 6 && strcmp(r->tok[3], "xy") == 0 &&
                            strcmp(r->tok[4], "xz") == 0 && strcmp(r->tok[5], "yz") == 0;
     if (triclinic) k = 6;
-    if (r->ntok != k + 3)
+    /* Very old LAMMPS versions wrote no boundary flags: those boxes were periodic. */
+    if (r->ntok != k + 3 && r->ntok != k)
         return lp_expected(r, SB_ERR_PARSE, "'ITEM: BOX BOUNDS [xy xz yz] pp pp pp'",
                            r->ntok > k + 3 ? r->tok[k + 3] : r->tok[r->ntok - 1], err);
-    for (size_t j = k; j < k + 3; j++)
+    for (size_t j = k; j < r->ntok; j++)
         if (strcmp(r->tok[j], "pp") != 0)
             return lp_expected(r, SB_ERR_FORMAT, "periodic boundaries 'pp pp pp'", r->tok[j], err);
     double blo[3], bhi[3];
@@ -304,7 +305,7 @@ static sb_status read_frame(lp_reader *r, sb_structure *s, bool *done, sb_error 
                            r->tok[1], err);
 
     st = sb_structure_alloc(s, (size_t)natoms, 1, err);
-    if (st != SB_OK) return st;
+    if (st != SB_OK) return sb_error_prefix(err, "%s: ", r->path);
     s->ntypes = 0; /* grown as types appear */
     s->timestep = timestep;
     st = sb_cell_set(&s->cell, lo, hi, tilt[0], tilt[1], tilt[2], err);

@@ -83,3 +83,6 @@ Test(io_bad, dump_stream_stops_at_bad_frame)
     sb_dump_close(d);
     sb_structure_free(&s);
 }
+
+Test(io_bad, data_velocity_twice) { expect_failure("data_velocity_twice.data", SB_ERR_PARSE, 27, "line 25"); }
+Test(io_bad, data_mass_twice) { expect_failure("data_mass_twice.data", SB_ERR_PARSE, 14, "type 1 repeated"); }

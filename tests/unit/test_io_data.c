@@ -238,3 +238,47 @@ Test(io_data, failed_write_leaves_old_file)
     cr_expect(strstr(err.msg, "no_such_dir/x.data") != NULL, "%s", err.msg);
     sb_structure_free(&s);
 }
+
+Test(io_data, type_labels)
+{
+    /* LAMMPS 2022+ type labels: names for types, usable instead of numbers. */
+    char path[1024];
+    iot_tmp_path(path, sizeof path, "io_data_labels.data");
+    cr_assert(iot_write_text(path, "labels\n\n2 atoms\n2 atom types\n0 5 xlo xhi\n0 5 ylo yhi\n0 5 zlo zhi\n\n"
+                                   "Atom Type Labels\n\n1 Cu\n2 Zr\n\nMasses\n\nZr 91.224\n1 63.546\n\n"
+                                   "Atoms # atomic\n\n1 Zr 1 1 1\n2 1 2 2 2\n"));
+    sb_structure s = SB_STRUCTURE_INIT;
+    read_ok(path, &s);
+    cr_expect(s.type[0] == 2 && s.type[1] == 1);
+    cr_expect_str_eq(s.type_name[0], "Cu");
+    cr_expect_eq(s.mass[1], 91.224);
+    sb_structure_free(&s);
+    /* Without labels a name is not a type. */
+    cr_assert(iot_write_text(path, "labels\n\n1 atoms\n1 atom types\n0 5 xlo xhi\n0 5 ylo yhi\n0 5 zlo zhi\n\n"
+                                   "Masses\n\n1 63.546 # Cu\n\nAtoms # atomic\n\n1 Cu 1 1 1\n"));
+    cr_expect_eq(sb_read_lammps_data(path, &s, &err), SB_ERR_PARSE);
+    cr_expect(strstr(err.msg, ":15:") && strstr(err.msg, "'Cu'"), "%s", err.msg);
+}
+
+Test(io_data, outside_tolerance_is_half_a_box)
+{
+    /* Triclinic, so that the test is on fractional, not Cartesian, coordinates: with
+     * xy = 4 an atom at y = 9.9 has s_x = (x - 4*0.99) / 10. */
+    char path[1024];
+    iot_tmp_path(path, sizeof path, "io_data_tol.data");
+    const double xs[4] = {-0.49, -0.51, 1.49, 1.51};
+    for (int k = 0; k < 4; k++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "tol\n\n1 atoms\n1 atom types\n0 10 xlo xhi\n0 10 ylo yhi\n0 10 zlo zhi\n4 0 0 xy xz yz\n\n"
+                 "Masses\n\n1 63.546\n\nAtoms\n\n1 1 %.17g 9.9 5\n",
+                 10.0 * xs[k] + 4.0 * 0.99);
+        cr_assert(iot_write_text(path, text));
+        sb_structure s = SB_STRUCTURE_INIT;
+        const sb_status st = sb_read_lammps_data(path, &s, &err);
+        const bool inside = xs[k] > -0.5 && xs[k] < 1.5;
+        cr_expect_eq(st, inside ? SB_OK : SB_ERR_GEOMETRY, "s = %g: %s", xs[k], err.msg);
+        if (!inside) cr_expect(strstr(err.msg, ":16:") != NULL, "%s", err.msg);
+        sb_structure_free(&s);
+    }
+}
