@@ -167,6 +167,8 @@ typedef struct sb_nn_adam sb_nn_adam;
 sb_status sb_nn_adam_create(const sb_nn_model *m, const sb_nn_adam_options *opt,
                             sb_nn_adam **out, sb_error *err);
 void sb_nn_adam_free(sb_nn_adam *a);
+/* Change the learning rate between steps (schedules); moments are kept. */
+void sb_nn_adam_set_lr(sb_nn_adam *a, float lr);
 /* One update of m's parameters with gradients g (flat layout). */
 void sb_nn_adam_step(sb_nn_adam *a, sb_nn_model *m, const float *g);
 

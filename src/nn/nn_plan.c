@@ -241,6 +241,8 @@ void sb_nn_adam_free(sb_nn_adam *a)
     free(a);
 }
 
+void sb_nn_adam_set_lr(sb_nn_adam *a, float lr) { a->opt.lr = lr; }
+
 void sb_nn_adam_step(sb_nn_adam *a, sb_nn_model *m, const float *g)
 {
     const sb_nn_adam_options o = a->opt;
