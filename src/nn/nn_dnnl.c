@@ -62,7 +62,8 @@ typedef struct dn_layer {
 typedef struct dn_state {
     dnnl_engine_t eng;
     dnnl_stream_t strm;
-    dnnl_primitive_attr_t attr;
+    dnnl_primitive_attr_t attr;      /* user scratchpad */
+    dnnl_primitive_attr_t attr_relu; /* user scratchpad + ReLU post-op (fused conv/dense + relu) */
     dn_prog fwd, bwd;
     dn_layer *layers;
     /* everything created, for destruction */
@@ -265,6 +266,7 @@ static void dn_destroy(sb_nn_plan *p)
     free(s->layers);
     free(s->scratch);
     if (s->attr) dnnl_primitive_attr_destroy(s->attr);
+    if (s->attr_relu) dnnl_primitive_attr_destroy(s->attr_relu);
     if (s->strm) dnnl_stream_destroy(s->strm);
     if (s->eng) dnnl_engine_destroy(s->eng);
     free(s);
@@ -307,6 +309,11 @@ static sb_status build_forward(sb_nn_plan *p, dn_state *s, int layer, dnnl_memor
     dn_layer *D = &s->layers[layer];
     const dnnl_memory_desc_t *xmd = mem_md(xin);
     const int N = p->batch;
+    /* conv/dense followed by relu: the relu runs as a post-op of the conv/dense */
+    const bool fuse = layer + 1 < m->nlayers && m->layers[layer + 1].spec.kind == SB_NN_RELU;
+    const bool fused_in = layer > 0 && m->layers[layer].spec.kind == SB_NN_RELU &&
+                          (m->layers[layer - 1].spec.kind == SB_NN_CONV || m->layers[layer - 1].spec.kind == SB_NN_DENSE);
+    const_dnnl_primitive_attr_t fattr = fuse ? s->attr_relu : s->attr;
     dnnl_dims_t one, two, pad, zero;
     int nsp = spatial(m, one, two, pad, zero, L->spec.kernel);
     sb_status st = SB_OK;
@@ -342,13 +349,13 @@ static sb_status build_forward(sb_nn_plan *p, dn_state *s, int layer, dnnl_memor
             DN_TRY(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_training, dnnl_convolution_direct,
                                                       &src_any, &w_any, &b_md, &dst_any, one, pad, pad),
                    "convolution forward descriptor");
-            DN_TRY(dnnl_primitive_desc_create(&pd, &cd, s->attr, s->eng, NULL), "convolution forward");
+            DN_TRY(dnnl_primitive_desc_create(&pd, &cd, fattr, s->eng, NULL), "convolution forward");
         } else {
             dnnl_inner_product_desc_t id;
             DN_TRY(dnnl_inner_product_forward_desc_init(&id, dnnl_forward_training, &src_any, &w_any,
                                                         &b_md, &dst_any),
                    "inner product forward descriptor");
-            DN_TRY(dnnl_primitive_desc_create(&pd, &id, s->attr, s->eng, NULL), "inner product forward");
+            DN_TRY(dnnl_primitive_desc_create(&pd, &id, fattr, s->eng, NULL), "inner product forward");
         }
         if ((st = dn_keep_pd(s, pd, err)) != SB_OK) return st;
         D->fwd_pd = pd;
@@ -406,12 +413,21 @@ static sb_status build_forward(sb_nn_plan *p, dn_state *s, int layer, dnnl_memor
         break;
     }
     case SB_NN_RELU: {
+        /* "use dst for bwd": the backward pass needs only the output, which lets the relu
+         * be fused into the previous conv/dense (whose output is then the relu's). The
+         * forward descriptor is still made, as the backward's hint. */
         dnnl_eltwise_desc_t ed;
-        DN_TRY(dnnl_eltwise_forward_desc_init(&ed, dnnl_forward_training, dnnl_eltwise_relu, xmd, 0.0f, 0.0f),
+        DN_TRY(dnnl_eltwise_forward_desc_init(&ed, dnnl_forward_training, dnnl_eltwise_relu_use_dst_for_bwd, xmd,
+                                              0.0f, 0.0f),
                "relu forward descriptor");
         DN_TRY(dnnl_primitive_desc_create(&pd, &ed, s->attr, s->eng, NULL), "relu forward");
         if ((st = dn_keep_pd(s, pd, err)) != SB_OK) return st;
         D->fwd_pd = pd;
+        if (fused_in) {
+            D->y = xin;
+            snprintf(D->impl, sizeof D->impl, "fused into layer %d", layer - 1);
+            return SB_OK;
+        }
         if ((st = dn_mem(s, xmd, NULL, &D->y, layer, err)) != SB_OK) return st;
         dnnl_exec_arg_t a[2] = {{DNNL_ARG_SRC, xin}, {DNNL_ARG_DST, D->y}};
         if ((st = dn_append(s, &s->fwd, pd, 2, a, false, layer, err)) != SB_OK) return st;
@@ -561,16 +577,16 @@ static sb_status build_backward(sb_nn_plan *p, dn_state *s, int layer, dnnl_memo
     }
     case SB_NN_RELU: {
         if (!dxt) break;
-        const dnnl_memory_desc_t *xmd = mem_md(D->x);
+        const dnnl_memory_desc_t *xmd = mem_md(D->y);
         dnnl_eltwise_desc_t ed;
-        DN_TRY(dnnl_eltwise_backward_desc_init(&ed, dnnl_eltwise_relu, xmd, xmd, 0.0f, 0.0f),
+        DN_TRY(dnnl_eltwise_backward_desc_init(&ed, dnnl_eltwise_relu_use_dst_for_bwd, xmd, xmd, 0.0f, 0.0f),
                "relu backward descriptor");
         DN_TRY(dnnl_primitive_desc_create(&pd, &ed, s->attr, s->eng, D->fwd_pd), "relu backward");
         if ((st = dn_keep_pd(s, pd, err)) != SB_OK) return st;
         snprintf(extra, sizeof extra, "; bwd %s", pd_impl(pd));
         dnnl_memory_t dx;
         if ((st = dn_out(s, dxt, xmd, &dx, &tmp, layer, err)) != SB_OK) return st;
-        dnnl_exec_arg_t a[3] = {{DNNL_ARG_SRC, D->x}, {DNNL_ARG_DIFF_DST, D->dy}, {DNNL_ARG_DIFF_SRC, dx}};
+        dnnl_exec_arg_t a[3] = {{DNNL_ARG_DST, D->y}, {DNNL_ARG_DIFF_DST, D->dy}, {DNNL_ARG_DIFF_SRC, dx}};
         if ((st = dn_append(s, &s->bwd, pd, 3, a, false, layer, err)) != SB_OK) return st;
         if ((st = dn_finish_out(s, &s->bwd, tmp, dxt, layer, err)) != SB_OK) return st;
         break;
@@ -606,6 +622,14 @@ static sb_status dn_build(sb_nn_plan *p, dn_state *s, sb_error *err)
     DN_TRY(dnnl_stream_create(&s->strm, s->eng, dnnl_stream_default_flags), "stream");
     DN_TRY(dnnl_primitive_attr_create(&s->attr), "attribute");
     DN_TRY(dnnl_primitive_attr_set_scratchpad_mode(s->attr, dnnl_scratchpad_mode_user), "scratchpad mode");
+    DN_TRY(dnnl_primitive_attr_create(&s->attr_relu), "attribute");
+    DN_TRY(dnnl_primitive_attr_set_scratchpad_mode(s->attr_relu, dnnl_scratchpad_mode_user), "scratchpad mode");
+    dnnl_post_ops_t po;
+    DN_TRY(dnnl_post_ops_create(&po), "post-ops");
+    dnnl_status_t pos = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+    if (pos == dnnl_success) pos = dnnl_primitive_attr_set_post_ops(s->attr_relu, po);
+    dnnl_post_ops_destroy(po);
+    DN_TRY(pos, "ReLU post-op");
     /* input: plain N x C x (D x) H x W on the plan's buffer */
     dnnl_dims_t xd;
     int nd = m->spatial_dims + 2;
