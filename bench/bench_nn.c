@@ -99,11 +99,14 @@ int main(int argc, char **argv)
     double t3 = now();
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    int conv_layer = 0;
+    /* forward implementation of the first layer (a conv), up to the first ';' */
+    char conv0[64];
+    snprintf(conv0, sizeof conv0, "%s", sb_nn_plan_impl(p, 0));
+    conv0[strcspn(conv0, "; ")] = '\0';
     printf("nn-bench impl=shearband-%s threads=%d batch=%d train_img_s=%.1f infer_img_s=%.1f peak_rss_mb=%.1f "
-           "loss=%.4f conv0=\"%s\"\n",
+           "loss=%.4f conv0=%s\n",
            sb_nn_plan_backend(p), threads, batch, batch * train_iters / (t1 - t0), batch * infer_iters / (t3 - t2),
-           (double)ru.ru_maxrss / 1024.0, loss, sb_nn_plan_impl(p, conv_layer));
+           (double)ru.ru_maxrss / 1024.0, loss, conv0);
     for (int l = 0; l < sb_nn_model_num_layers(m); l++)
         fprintf(stderr, "layer %d: %s\n", l, sb_nn_plan_impl(p, l));
     free(x);

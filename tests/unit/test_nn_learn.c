@@ -10,7 +10,7 @@
  * 95th percentile (the fertile-site imbalance: 5 % positives; with pos_weight = 19 the
  * held-out balanced accuracy must exceed 0.9, and beat unweighted training's recall).
  * Determinism: the same seeds give bit-identical weights after several steps, with
- * dropout active; another dropout seed gives different ones.
+ * dropout active, for each backend at 1 and at 2 threads; another dropout seed gives different ones.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -147,7 +147,7 @@ Test(nn_learn, imbalanced_blobs_need_weighted_loss, .timeout = 120)
     cr_expect_gt(w.recall, u.recall, "weighted recall %.3f not above unweighted %.3f", w.recall, u.recall);
 }
 
-static void train_steps(const char *backend, uint64_t seed, uint64_t drop_seed, float *out, size_t np)
+static void train_steps(const char *backend, int threads, uint64_t seed, uint64_t drop_seed, float *out, size_t np)
 {
     sb_nn_model *m;
     sb_nn_plan *p;
@@ -161,6 +161,7 @@ static void train_steps(const char *backend, uint64_t seed, uint64_t drop_seed, 
     sb_nn_model_init(m, seed);
     sb_nn_plan_options o = sb_nn_plan_options_default();
     o.backend = backend;
+    o.threads = threads;
     o.seed = drop_seed;
     cr_assert_eq(sb_nn_plan_create(m, 32, &o, &p, &err), SB_OK, "%s", err.msg);
     cr_assert_eq(sb_nn_adam_create(m, NULL, &a, &err), SB_OK);
@@ -188,13 +189,15 @@ Test(nn_learn, same_seed_same_weights)
     size_t np = sb_nn_model_num_params(m);
     sb_nn_model_free(m);
     float *a = malloc(np * sizeof(float)), *b = malloc(np * sizeof(float)), *c = malloc(np * sizeof(float));
-    for (const char *const *be = sb_nn_backends(); *be; be++) {
-        train_steps(*be, 7, 1, a, np);
-        train_steps(*be, 7, 1, b, np);
-        train_steps(*be, 7, 2, c, np);
-        cr_expect_eq(memcmp(a, b, np * sizeof(float)), 0, "%s: same seeds, different weights", *be);
-        cr_expect_neq(memcmp(a, c, np * sizeof(float)), 0, "%s: dropout seed has no effect", *be);
-    }
+    for (const char *const *be = sb_nn_backends(); *be; be++)
+        for (int threads = 1; threads <= 2; threads++) {
+            train_steps(*be, threads, 7, 1, a, np);
+            train_steps(*be, threads, 7, 1, b, np);
+            train_steps(*be, threads, 7, 2, c, np);
+            cr_expect_eq(memcmp(a, b, np * sizeof(float)), 0, "%s, %d threads: same seeds, different weights", *be,
+                         threads);
+            cr_expect_neq(memcmp(a, c, np * sizeof(float)), 0, "%s: dropout seed has no effect", *be);
+        }
     free(a);
     free(b);
     free(c);
