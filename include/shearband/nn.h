@@ -26,7 +26,9 @@
  *   reproducible for a given seed and thread count, and inference is the identity.
  * - Plan, then compute: sb_nn_plan_create() sizes and allocates every activation, gradient
  *   and workspace for (model, batch size, backend) once; forward, backward, Adam and
- *   train_step never allocate. A call with n < batch samples pads with zeros internally.
+ *   train_step never allocate a buffer (the reference backend allocates nothing at all;
+ *   oneDNN itself makes small internal allocations per primitive call, see
+ *   tests/unit/test_nn_noalloc.c). A call with n < batch samples pads with zeros.
  * - Backends: "reference" (plain loops, the test oracle, always built) and "dnnl" (oneDNN,
  *   when built with it; the default). Select by name in sb_nn_plan_options.
  * - Ownership: create/free pairs; a plan keeps a pointer to its model (do not free the
@@ -178,6 +180,8 @@ sb_status sb_nn_train_step(sb_nn_plan *p, sb_nn_adam *a, const float *x, const f
                            int n, float pos_weight, double *loss, sb_error *err);
 /* Inference: probabilities p_i = sigmoid(z_i) for n <= batch samples. */
 sb_status sb_nn_predict(sb_nn_plan *p, const float *x, int n, float *prob, sb_error *err);
+/* The same for any number of samples (e.g. every atom of a glass), batch by batch. */
+sb_status sb_nn_predict_all(sb_nn_plan *p, const float *x, size_t n, float *prob, sb_error *err);
 
 #ifdef __cplusplus
 }

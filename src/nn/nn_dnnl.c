@@ -17,7 +17,9 @@
  * model's flat parameter array (reordered to the internal weight layout at the start of
  * every forward, cheap: about 1e5 floats) and the flat gradient array (reordered back at
  * the end of backward). Scratchpads are "user" mode, one shared buffer sized at plan time,
- * so oneDNN does not allocate during execution either. Dropout is a plain multiply by the
+ * so no buffer is allocated during execution (oneDNN still makes small internal
+ * allocations per call: an argument map, and the sgemm packing buffer of the
+ * x64:gemm:jit inner product, ~74 KB; tests/unit/test_nn_noalloc.c bounds them). Dropout is a plain multiply by the
  * plan's mask, itself reordered to the activation's layout; flatten is a no-op because
  * oneDNN's inner product accepts a 4D/5D source with matching 4D/5D weights, whose plain
  * order (oihw) is exactly our [out][C*H*W] dense layout.

@@ -287,3 +287,14 @@ sb_status sb_nn_predict(sb_nn_plan *p, const float *x, int n, float *prob, sb_er
     }
     return SB_OK;
 }
+
+sb_status sb_nn_predict_all(sb_nn_plan *p, const float *x, size_t n, float *prob, sb_error *err)
+{
+    const size_t in = p->model->layers[0].in_size;
+    for (size_t i = 0; i < n; i += (size_t)p->batch) {
+        int k = n - i < (size_t)p->batch ? (int)(n - i) : p->batch;
+        sb_status st = sb_nn_predict(p, x + i * in, k, prob + i, err);
+        if (st != SB_OK) return st;
+    }
+    return SB_OK;
+}

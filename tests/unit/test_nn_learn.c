@@ -105,18 +105,16 @@ static result train_and_test(double q, float pos_weight, int epochs, uint64_t se
                          "%s", err.msg);
     }
     int tp = 0, tn = 0, pos = 0, neg = 0;
-    float prob[64];
-    for (int i = 0; i < nte; i += B) {
-        int n = nte - i < B ? nte - i : B;
-        cr_assert_eq(sb_nn_predict(p, xte + (size_t)i * PIX, n, prob, &err), SB_OK, "%s", err.msg);
-        for (int j = 0; j < n; j++) {
-            bool y = ste[i + j] > thr, yhat = prob[j] > 0.5f;
-            pos += y;
-            neg += !y;
-            tp += y && yhat;
-            tn += !y && !yhat;
-        }
+    float *prob = malloc((size_t)nte * sizeof(float));
+    cr_assert_eq(sb_nn_predict_all(p, xte, (size_t)nte, prob, &err), SB_OK, "%s", err.msg);
+    for (int i = 0; i < nte; i++) {
+        bool y = ste[i] > thr, yhat = prob[i] > 0.5f;
+        pos += y;
+        neg += !y;
+        tp += y && yhat;
+        tn += !y && !yhat;
     }
+    free(prob);
     result r = {(double)(tp + tn) / nte, pos ? (double)tp / pos : 0.0, neg ? (double)tn / neg : 0.0};
     cr_log_info("q %.2f pos_weight %.1f epochs %d (%s): final loss %.4f, held-out accuracy %.4f, recall %.3f "
                 "(%d positives), specificity %.3f",
