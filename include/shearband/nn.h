@@ -31,6 +31,7 @@
  *   tests/unit/test_nn_noalloc.c). A call with n < batch samples pads with zeros.
  * - Backends: "reference" (plain loops, the test oracle, always built) and "dnnl" (oneDNN,
  *   when built with it; the default). Select by name in sb_nn_plan_options.
+ * - A plan is not thread-safe (it holds the activations): one plan per calling thread.
  * - Ownership: create/free pairs; a plan keeps a pointer to its model (do not free the
  *   model first); pointers returned by getters stay valid until the owner is freed.
  * - Threads: options.threads > 0 makes the plan call omp_set_num_threads(threads) before it
