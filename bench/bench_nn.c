@@ -71,7 +71,9 @@ int main(int argc, char **argv)
     o.backend = backend;
     o.threads = threads;
     sb_nn_plan *p;
+    double tp0 = now();
     if (sb_nn_plan_create(m, batch, &o, &p, &err) != SB_OK) die("plan", &err);
+    double plan_ms = 1e3 * (now() - tp0);
     sb_nn_adam *a;
     if (sb_nn_adam_create(m, NULL, &a, &err) != SB_OK) die("adam", &err);
     size_t in = (size_t)C * H * W;
@@ -104,9 +106,9 @@ int main(int argc, char **argv)
     snprintf(conv0, sizeof conv0, "%s", sb_nn_plan_impl(p, 0));
     conv0[strcspn(conv0, "; ")] = '\0';
     printf("nn-bench impl=shearband-%s threads=%d batch=%d train_img_s=%.1f infer_img_s=%.1f peak_rss_mb=%.1f "
-           "loss=%.4f conv0=%s\n",
+           "loss=%.4f plan_ms=%.1f conv0=%s\n",
            sb_nn_plan_backend(p), threads, batch, batch * train_iters / (t1 - t0), batch * infer_iters / (t3 - t2),
-           (double)ru.ru_maxrss / 1024.0, loss, conv0);
+           (double)ru.ru_maxrss / 1024.0, loss, plan_ms, conv0);
     for (int l = 0; l < sb_nn_model_num_layers(m); l++)
         fprintf(stderr, "layer %d: %s\n", l, sb_nn_plan_impl(p, l));
     free(x);

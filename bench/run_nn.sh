@@ -31,7 +31,7 @@ awk '
 function kv(line, key,   m) { if (match(line, key "=[^ ]+")) return substr(line, RSTART + length(key) + 1, RLENGTH - length(key) - 1); return "" }
 /^nn-bench/ {
     n++; impl[n] = kv($0, "impl"); thr[n] = kv($0, "threads"); tr[n] = kv($0, "train_img_s");
-    inf[n] = kv($0, "infer_img_s"); rss[n] = kv($0, "peak_rss_mb"); extra[n] = kv($0, "conv0") kv($0, "malloc"); if (impl[n] ~ /^pytorch/) extra[n] = "malloc " extra[n]; else extra[n] = "conv impl " extra[n]
+    inf[n] = kv($0, "infer_img_s"); rss[n] = kv($0, "peak_rss_mb"); extra[n] = kv($0, "conv0") kv($0, "malloc"); if (impl[n] ~ /^pytorch/) extra[n] = "malloc " extra[n]; else extra[n] = "conv impl " extra[n] ", plan " kv($0, "plan_ms") " ms"
     if (impl[n] ~ /^pytorch/) { ptr[thr[n]] = tr[n]; pin[thr[n]] = inf[n] }
 }
 END {
