@@ -1,0 +1,688 @@
+/*
+ * Rendering a figure (shearband/plot.h): BASE.dat + BASE.gp, then gnuplot.
+ *
+ * The script is written to be read and edited by people: one `set` per line, the plot
+ * command spelled out, the data addressed by `index`. It starts by changing into its own
+ * folder (from gnuplot's ARG0), so `gnuplot /some/where/BASE.gp` works from anywhere, and
+ * it takes the output names from the variables sb_png / sb_svg when they are already
+ * defined. The renderer uses that hook: it runs
+ *     gnuplot -e "sb_png='BASE.png.tmp.PID'; sb_svg='BASE.svg.tmp.PID'" BASE.gp
+ * in the figure's folder and renames the temporaries into place only when gnuplot
+ * succeeded, so a failed render leaves no image at all (stale images of an earlier render
+ * are removed first: an image must always match the .dat/.gp beside it).
+ * File names reach gnuplot only as quoted string literals and the child is started with
+ * execv (no shell), so spaces and quotes in paths are harmless.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "plot_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shearband/fileutil.h"
+#include "shearband/version.h"
+
+/* Perceptually uniform colour maps (matplotlib's inferno and viridis, 11 stops). */
+static const char *const inferno[] = {"#000004", "#160b39", "#420a68", "#6a176e",
+                                      "#932667", "#bc3754", "#dd513a", "#f37819",
+                                      "#fca50a", "#f6d746", "#fcffa4"};
+static const char *const viridis[] = {"#440154", "#482475", "#414487", "#355f8d",
+                                      "#2a788e", "#21918c", "#22a884", "#44bf70",
+                                      "#7ad151", "#bddf26", "#fde725"};
+
+static const char *style_name(sb_plot_style st)
+{
+    switch (st) {
+    case SB_PLOT_LINES: return "lines";
+    case SB_PLOT_POINTS: return "points";
+    case SB_PLOT_LINESPOINTS: return "linespoints";
+    case SB_PLOT_STEPS: return "steps";
+    case SB_PLOT_BOXES: return "boxes";
+    case SB_PLOT_ERRORBARS: return "errorbars";
+    case SB_PLOT_BARS_ERRORBARS: return "bars with error bars";
+    case SB_PLOT_COLOR_POINTS: return "colour-mapped points";
+    case SB_PLOT_ATOMS: return "atoms (colour-mapped discs)";
+    }
+    return "?";
+}
+
+static int point_type(sb_plot_marker_shape m)
+{
+    switch (m) {
+    case SB_PLOT_CIRCLE: return 7;
+    case SB_PLOT_OPEN_CIRCLE: return 6;
+    case SB_PLOT_SQUARE: return 5;
+    case SB_PLOT_OPEN_SQUARE: return 4;
+    case SB_PLOT_TRIANGLE: return 9;
+    case SB_PLOT_OPEN_TRIANGLE: return 8;
+    case SB_PLOT_DIAMOND: return 13;
+    case SB_PLOT_CROSS: return 2;
+    }
+    return 7;
+}
+
+static int dash_type(sb_plot_dash d)
+{
+    switch (d) {
+    case SB_PLOT_SOLID: return 1;
+    case SB_PLOT_DASHED: return 2;
+    case SB_PLOT_DOTTED: return 3;
+    case SB_PLOT_DASHDOT: return 4;
+    }
+    return 1;
+}
+
+static void put_num(FILE *fp, double v)
+{
+    if (isfinite(v)) fprintf(fp, "%.10g", v);
+    else fputs("NaN", fp);
+}
+
+/* A comment block: every line of text prefixed with "# ". */
+static void put_comment(FILE *fp, const char *lead, const char *text)
+{
+    fprintf(fp, "# %s", lead);
+    for (const char *p = text; *p; p++) {
+        fputc(*p, fp);
+        if (*p == '\n' && p[1]) fputs("#   ", fp);
+    }
+    fputc('\n', fp);
+}
+
+static void put_stamp(FILE *fp)
+{
+    char stamp[32];
+    const time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    fprintf(fp, "# shearband %s (commit %s), written %s\n", sb_version(), sb_git_commit(),
+            stamp);
+}
+
+sb_status plot_write_data(const sb_figure *fig, const char *path, sb_error *err)
+{
+    sb_atomic_file af;
+    sb_status st = sb_atomic_open(&af, path, err);
+    if (st != SB_OK) return st;
+    FILE *fp = af.fp;
+    fputs("# Data of a shearband figure; the .gp script beside this file plots it.\n", fp);
+    put_stamp(fp);
+    if (fig->opt.provenance) put_comment(fp, "provenance: ", fig->opt.provenance);
+    if (fig->opt.title) put_comment(fp, "figure: ", fig->opt.title);
+    fputs("# One block per series (gnuplot 'index' k), blocks separated by two blank lines.\n"
+          "# Columns: x y ylo yhi value  (NaN where a column does not apply)\n",
+          fp);
+    size_t k = 0;
+    for (size_t i = 0; i < fig->nseries; i++) {
+        const plot_series *ps = &fig->series[i];
+        if (ps->s.n == 0) continue;
+        if (k > 0) fputs("\n\n", fp);
+        fprintf(fp, "# index %zu: %s, %s, axis y%d\n", k, ps->label ? ps->label : "(no label)",
+                style_name(ps->s.style), ps->s.axis == SB_PLOT_Y2 ? 2 : 1);
+        for (size_t r = 0; r < ps->s.n; r++) {
+            const double *row = ps->cols + PLOT_NCOL * r;
+            for (int c = 0; c < PLOT_NCOL; c++) {
+                if (c) fputc(' ', fp);
+                put_num(fp, row[c]);
+            }
+            fputc('\n', fp);
+        }
+        k++;
+    }
+    return sb_atomic_commit(&af, err);
+}
+
+/* "set xrange [lo:hi]" with * for an automatic end. */
+static void put_range(FILE *fp, const char *axis, double lo, double hi)
+{
+    if (isnan(lo) && isnan(hi)) return;
+    fprintf(fp, "set %srange [", axis);
+    if (isnan(lo)) fputc('*', fp);
+    else put_num(fp, lo);
+    fputc(':', fp);
+    if (isnan(hi)) fputc('*', fp);
+    else put_num(fp, hi);
+    fputs("]\n", fp);
+}
+
+static void put_label_cmd(FILE *fp, const char *what, const char *text, const char *extra)
+{
+    if (!text) return;
+    fprintf(fp, "set %s ", what);
+    plot_put_string(fp, text);
+    if (extra) fprintf(fp, " %s", extra);
+    fputc('\n', fp);
+}
+
+/* Default bar width: 0.8 of the smallest spacing between distinct x (0.8 for one bar). */
+static double default_box_width(const plot_series *ps)
+{
+    double best = INFINITY;
+    for (size_t i = 0; i < ps->s.n; i++)
+        for (size_t j = i + 1; j < ps->s.n && j < i + 64; j++) {
+            const double d = fabs(ps->cols[PLOT_NCOL * j] - ps->cols[PLOT_NCOL * i]);
+            if (d > 0 && d < best) best = d;
+        }
+    return isfinite(best) ? 0.8 * best : 0.8;
+}
+
+static void put_title(FILE *fp, const plot_series *ps)
+{
+    if (ps->label && ps->label[0]) {
+        fputs(" title ", fp);
+        plot_put_string(fp, ps->label);
+    } else {
+        fputs(" notitle", fp);
+    }
+}
+
+static void put_color(FILE *fp, const char *color)
+{
+    fputs(" lc rgb ", fp);
+    plot_put_string(fp, color);
+}
+
+/* The plot clause(s) of one series; returns how many clauses were written. */
+static void put_series_clause(FILE *fp, const plot_series *ps, size_t k, bool *first)
+{
+    const sb_plot_series *s = &ps->s;
+    const char *axes = s->axis == SB_PLOT_Y2 ? " axes x1y2" : "";
+    const double lw = s->line_width > 0 ? s->line_width : 2.5;
+    const double lw_thin = s->line_width > 0 ? s->line_width : 1.5;
+    const double ps_size = s->point_size > 0 ? s->point_size : 1.5;
+    const int dt = dash_type(s->dash), pt = point_type(s->marker);
+    fputs(*first ? "    plot " : ", \\\n         ", fp);
+    *first = false;
+    fprintf(fp, "sb_data index %zu", k);
+    switch (s->style) {
+    case SB_PLOT_LINES:
+    case SB_PLOT_STEPS:
+        fprintf(fp, " using 1:2%s with %s lw %g dt %d", axes,
+                s->style == SB_PLOT_STEPS ? "steps" : "lines", lw, dt);
+        put_color(fp, ps->color);
+        break;
+    case SB_PLOT_POINTS:
+        fprintf(fp, " using 1:2%s with points pt %d ps %g", axes, pt, ps_size);
+        put_color(fp, ps->color);
+        break;
+    case SB_PLOT_LINESPOINTS:
+        fprintf(fp, " using 1:2%s with linespoints lw %g dt %d pt %d ps %g", axes, lw, dt, pt,
+                ps_size);
+        put_color(fp, ps->color);
+        break;
+    case SB_PLOT_ERRORBARS:
+        fprintf(fp, " using 1:2:3:4%s with yerrorbars lw %g pt %d ps %g", axes, lw_thin, pt,
+                ps_size);
+        put_color(fp, ps->color);
+        break;
+    case SB_PLOT_BOXES:
+    case SB_PLOT_BARS_ERRORBARS: {
+        const double bw = s->box_width > 0 ? s->box_width : default_box_width(ps);
+        const double alpha = s->fill_alpha > 0 ? (s->fill_alpha < 1 ? s->fill_alpha : 1) : 0.5;
+        fprintf(fp, " using 1:2:(%g)%s with boxes fill transparent solid %g border lw %g", bw,
+                axes, alpha, lw_thin);
+        put_color(fp, ps->color);
+        break;
+    }
+    case SB_PLOT_COLOR_POINTS:
+        fprintf(fp, " using 1:2:5%s with points pt %d ps %g lc palette", axes, pt, ps_size);
+        break;
+    case SB_PLOT_ATOMS:
+        fprintf(fp, " using 1:2:(%g):5%s with circles fill solid 1.0 noborder lc palette",
+                s->radius > 0 ? s->radius : 1.3, axes);
+        break;
+    }
+    put_title(fp, ps);
+    if (s->style == SB_PLOT_BARS_ERRORBARS && ps->has_err)
+        fprintf(fp, ", \\\n         sb_data index %zu using 1:2:3:4%s with yerrorbars lw 2 pt 7 "
+                    "ps 0.001 lc rgb '#222222' notitle",
+                k, axes);
+    if ((s->style == SB_PLOT_BOXES || s->style == SB_PLOT_BARS_ERRORBARS) && s->label_values)
+        fprintf(fp, ", \\\n         sb_data index %zu using 1:((column(4) == column(4)) ? "
+                    "column(4) : column(2)):(sprintf('%%.3g', column(2)))%s with labels "
+                    "offset 0,char 0.8 notitle",
+                k, axes);
+}
+
+static const char *legend_words(sb_plot_legend l)
+{
+    switch (l) {
+    case SB_LEGEND_TOP_RIGHT: return "inside top right";
+    case SB_LEGEND_TOP_LEFT: return "inside top left";
+    case SB_LEGEND_BOTTOM_RIGHT: return "inside bottom right";
+    case SB_LEGEND_BOTTOM_LEFT: return "inside bottom left";
+    case SB_LEGEND_OUTSIDE: return "outside right top vertical";
+    case SB_LEGEND_BELOW: return "below center horizontal";
+    case SB_LEGEND_NONE: return NULL;
+    }
+    return "inside top right";
+}
+
+/* Room for the legend and for points at the edges, through gnuplot's offsets (which only
+ * widen autoscaled ranges): a legend inside the plot at the top (bottom) gets empty space
+ * above (below) the data of about its own height, so it never hides a curve; point-like
+ * series get 3 % of air left and right so no marker sits on the frame. */
+static void put_offsets(FILE *fp, const sb_figure *fig)
+{
+    const sb_figure_options *o = &fig->opt;
+    int entries = o->diagonal && o->diagonal_label ? 1 : 0;
+    for (size_t i = 0; i < fig->nmarkers; i++)
+        entries += fig->markers[i].m.in_legend && fig->markers[i].label ? 1 : 0;
+    bool pointy = false;
+    for (size_t i = 0; i < fig->nseries; i++) {
+        const plot_series *ps = &fig->series[i];
+        if (ps->s.n == 0) continue;
+        if (ps->label && ps->label[0]) entries++;
+        const sb_plot_style st = ps->s.style;
+        pointy |= st == SB_PLOT_POINTS || st == SB_PLOT_LINESPOINTS ||
+                  st == SB_PLOT_ERRORBARS || st == SB_PLOT_COLOR_POINTS;
+    }
+    double top = 0, bottom = 0, side = 0;
+    const bool top_key = o->legend == SB_LEGEND_TOP_LEFT || o->legend == SB_LEGEND_TOP_RIGHT;
+    const bool bottom_key =
+        o->legend == SB_LEGEND_BOTTOM_LEFT || o->legend == SB_LEGEND_BOTTOM_RIGHT;
+    if (entries > 0 && (top_key || bottom_key)) {
+        /* legend height as a fraction h of the plot height; offset f = h / (1 - h) */
+        const double plot_px = o->height_px > 300 ? o->height_px - 200.0 : 100.0;
+        double h = (entries * 1.75 * o->font_pt + 20.0) / plot_px;
+        if (h > 0.6) h = 0.6;
+        const double f = h / (1.0 - h);
+        if (top_key && isnan(o->ymax) && !o->ylog) top = f;
+        if (bottom_key && isnan(o->ymin) && !o->ylog) bottom = f;
+    }
+    if (entries > 0 && o->legend == SB_LEGEND_BELOW) {
+        /* gnuplot 5.4 does not reserve room for a key below the x label: do it here,
+         * assuming two entries per row. */
+        const int rows = (entries + 1) / 2;
+        fprintf(fp, "set bmargin %.1f\n", 3.5 + 1.6 * rows + (o->xlabel ? 1.2 : 0.0));
+    }
+    if (pointy && fig->nxtics == 0 && !o->xlog && isnan(o->xmin) && isnan(o->xmax)) side = 0.03;
+    if (top == 0 && bottom == 0 && side == 0) return;
+    fprintf(fp, "set offsets graph %.3f, graph %.3f, graph %.3f, graph %.3f\n", side, side, top,
+            bottom);
+}
+
+static void put_markers(FILE *fp, const sb_figure *fig)
+{
+    for (size_t i = 0; i < fig->nmarkers; i++) {
+        const sb_plot_marker *m = &fig->markers[i].m;
+        const double lw = m->line_width > 0 ? m->line_width : 2.0;
+        const char *sys = (!m->vertical && m->axis == SB_PLOT_Y2) ? "second" : "first";
+        fprintf(fp, "set arrow %zu from ", i + 1);
+        if (m->vertical) {
+            fputs("first ", fp);
+            put_num(fp, m->value);
+            fputs(", graph 0 to first ", fp);
+            put_num(fp, m->value);
+            fputs(", graph 1", fp);
+        } else {
+            fprintf(fp, "graph 0, %s ", sys);
+            put_num(fp, m->value);
+            fprintf(fp, " to graph 1, %s ", sys);
+            put_num(fp, m->value);
+        }
+        fprintf(fp, " nohead front lw %g dt %d", lw, dash_type(m->dash));
+        put_color(fp, m->color);
+        fputc('\n', fp);
+        if (!m->label || !m->label[0] || m->in_legend) continue;
+        fprintf(fp, "set label %zu ", i + 1);
+        plot_put_string(fp, m->label);
+        /* Along the line (no opaque box: a figure must not hide data behind its text). */
+        if (m->vertical) {
+            fputs(" at first ", fp);
+            put_num(fp, m->value);
+            fputs(", graph 0.03 rotate by 90 offset char 1.3,0 left front", fp);
+        } else {
+            fprintf(fp, " at graph 0.02, %s ", sys);
+            put_num(fp, m->value);
+            fputs(" offset 0,char 0.7 left front", fp);
+        }
+        fputs(" tc rgb ", fp);
+        plot_put_string(fp, m->color);
+        fputc('\n', fp);
+    }
+}
+
+static void put_palette(FILE *fp, sb_plot_palette p)
+{
+    if (p == SB_PALETTE_GRAY) {
+        fputs("set palette gray\n", fp);
+        return;
+    }
+    const char *const *c = p == SB_PALETTE_VIRIDIS ? viridis : inferno;
+    fputs("set palette defined (", fp);
+    for (int i = 0; i < 11; i++) fprintf(fp, "%s%d '%s'", i ? ", " : "", i, c[i]);
+    fputs(")\n", fp);
+}
+
+sb_status plot_write_script(const sb_figure *fig, const char *path, const char *base_name,
+                            sb_error *err)
+{
+    const sb_figure_options *o = &fig->opt;
+    sb_atomic_file af;
+    sb_status st = sb_atomic_open(&af, path, err);
+    if (st != SB_OK) return st;
+    FILE *fp = af.fp;
+    fprintf(fp, "# A shearband figure. Re-render (from any folder) with:  gnuplot %s.gp\n",
+            base_name);
+    fprintf(fp, "# It reads %s.dat beside it and writes %s.png and %s.svg there.\n", base_name,
+            base_name, base_name);
+    put_stamp(fp);
+    if (o->provenance) put_comment(fp, "provenance: ", o->provenance);
+    fputs("set encoding utf8\n"
+          "# Work in the folder of this script (ARG0 is the script's path).\n"
+          "if (exists(\"ARG0\") && strstrt(ARG0, '/') > 0) {\n"
+          "    sb_i = strlen(ARG0)\n"
+          "    while (sb_i > 1 && ARG0[sb_i:sb_i] ne '/') { sb_i = sb_i - 1 }\n"
+          "    if (sb_i > 1) { cd ARG0[1:sb_i - 1] } else { cd '/' }\n"
+          "}\n",
+          fp);
+    const char *exts[2] = {"png", "svg"};
+    for (int e = 0; e < 2; e++) {
+        fprintf(fp, "if (!exists(\"sb_%s\")) sb_%s = ", exts[e], exts[e]);
+        char name[4200];
+        snprintf(name, sizeof name, "%s.%s", base_name, exts[e]);
+        plot_put_string(fp, name);
+        fputc('\n', fp);
+    }
+    {
+        char name[4200];
+        snprintf(name, sizeof name, "%s.dat", base_name);
+        fputs("sb_data = ", fp);
+        plot_put_string(fp, name);
+        fputc('\n', fp);
+    }
+
+    /* Which axes and colour maps are in use. */
+    const plot_series *first_y1 = NULL, *first_y2 = NULL;
+    bool mapped = false, any_data = false;
+    for (size_t i = 0; i < fig->nseries; i++) {
+        const plot_series *ps = &fig->series[i];
+        if (ps->s.n == 0) continue;
+        any_data = true;
+        if (ps->s.style == SB_PLOT_COLOR_POINTS || ps->s.style == SB_PLOT_ATOMS) mapped = true;
+        if (ps->s.axis == SB_PLOT_Y2) {
+            if (!first_y2) first_y2 = ps;
+        } else if (!first_y1) {
+            first_y1 = ps;
+        }
+    }
+    (void)any_data;
+
+    fputs("\n# Layout\n", fp);
+    char title_font[64];
+    snprintf(title_font, sizeof title_font, "font ',%g'", o->font_pt * 1.1);
+    put_label_cmd(fp, "title", o->title, title_font);
+    put_label_cmd(fp, "xlabel", o->xlabel, NULL);
+    /* With two y axes each label takes the colour of its axis's first curve. */
+    char tc1[64] = "", tc2[64] = "";
+    if (first_y2) {
+        if (first_y1 && first_y1->color)
+            snprintf(tc1, sizeof tc1, "tc rgb '%s'", first_y1->color);
+        if (first_y2->color) snprintf(tc2, sizeof tc2, "tc rgb '%s'", first_y2->color);
+    }
+    put_label_cmd(fp, "ylabel", o->ylabel, tc1[0] ? tc1 : NULL);
+    if (first_y2) {
+        put_label_cmd(fp, "y2label", o->y2label, tc2[0] ? tc2 : NULL);
+        fputs("set ytics nomirror\nset y2tics\n", fp);
+        if (tc1[0]) fprintf(fp, "set ytics %s\n", tc1);
+        if (tc2[0]) fprintf(fp, "set y2tics %s\n", tc2);
+    }
+    /* Every point-like clause sets its own size; the tiny default only removes the gap
+     * gnuplot leaves in the middle of plain error bars. */
+    fputs("set border lw 1.5\nset tics scale 1.2\nset mxtics\nset mytics\nset pointsize 0.001\n",
+          fp);
+    if (first_y2) fputs("set my2tics\n", fp);
+    if (o->grid) fputs("set grid back lw 1 dt 3 lc rgb '#b0b0b0'\n", fp);
+    const char *kw = legend_words(o->legend);
+    if (kw)
+        fprintf(fp, "set key %s reverse Left samplen 2.5 spacing 1.15 box lc rgb '#c8c8c8'\n",
+                kw);
+    else
+        fputs("unset key\n", fp);
+    put_offsets(fp, fig);
+    put_range(fp, "x", o->xmin, o->xmax);
+    put_range(fp, "y", o->ymin, o->ymax);
+    put_range(fp, "y2", o->y2min, o->y2max);
+    put_range(fp, "cb", o->cbmin, o->cbmax);
+    if (o->xlog) fputs("set logscale x\n", fp);
+    if (o->ylog) fputs("set logscale y\n", fp);
+    if (o->y2log && first_y2) fputs("set logscale y2\n", fp);
+    if (o->equal_aspect) fputs("set size ratio -1\n", fp);
+    if (mapped) {
+        put_palette(fp, o->palette);
+        if (o->cblog) fputs("set logscale cb\n", fp);
+        put_label_cmd(fp, "cblabel", o->cblabel, NULL);
+        fputs("set colorbox border\n", fp);
+    } else {
+        fputs("unset colorbox\n", fp);
+    }
+    if (fig->nxtics > 0) {
+        fputs("set xtics (", fp);
+        for (size_t i = 0; i < fig->nxtics; i++) {
+            if (i) fputs(", ", fp);
+            plot_put_string(fp, fig->xtic_label[i]);
+            fputc(' ', fp);
+            put_num(fp, fig->xtic_pos[i]);
+        }
+        fputs(") scale 0\nunset mxtics\n", fp);
+        if (o->grid) fputs("set grid noxtics\n", fp);
+    }
+    put_markers(fp, fig);
+
+    /* The plot, once per output terminal. */
+    fputs("\n# Plot\n", fp);
+    char outs[16] = "";
+    if (o->png) strcat(outs, "png");
+    if (o->svg) strcat(outs, outs[0] ? " svg" : "svg");
+    const char *enh = o->enhanced_text ? "enhanced" : "noenhanced";
+    fprintf(fp, "do for [sb_term in '%s'] {\n", outs);
+    fprintf(fp, "    if (sb_term eq 'png') {\n"
+                "        set terminal pngcairo size %d,%d %s font 'Sans,%g' linewidth 1.25 "
+                "rounded background rgb 'white'\n"
+                "        set output sb_png\n"
+                "    } else {\n"
+                "        set terminal svg size %d,%d dynamic %s font 'Sans,%g' linewidth 1.25 "
+                "rounded background rgb 'white'\n"
+                "        set output sb_svg\n"
+                "    }\n",
+            o->width_px, o->height_px, enh, o->font_pt, o->width_px, o->height_px, enh,
+            o->font_pt);
+    bool first = true;
+    size_t k = 0;
+    for (size_t i = 0; i < fig->nseries; i++) {
+        const plot_series *ps = &fig->series[i];
+        if (ps->s.n == 0) continue;
+        put_series_clause(fp, ps, k++, &first);
+    }
+    for (size_t i = 0; i < fig->nmarkers; i++) {
+        const sb_plot_marker *m = &fig->markers[i].m;
+        if (!m->in_legend || !m->label) continue;
+        fputs(first ? "    plot " : ", \\\n         ", fp);
+        first = false;
+        fprintf(fp, "NaN with lines lw %g dt %d", m->line_width > 0 ? m->line_width : 2.0,
+                dash_type(m->dash));
+        put_color(fp, m->color);
+        fputs(" title ", fp);
+        plot_put_string(fp, m->label);
+    }
+    if (o->diagonal) {
+        fputs(first ? "    plot " : ", \\\n         ", fp);
+        first = false;
+        fputs("x with lines lw 2 dt 2 lc rgb '#555555'", fp);
+        if (o->diagonal_label) {
+            fputs(" title ", fp);
+            plot_put_string(fp, o->diagonal_label);
+        } else {
+            fputs(" notitle", fp);
+        }
+    }
+    fputs("\n    set output\n}\n", fp);
+    return sb_atomic_commit(&af, err);
+}
+
+/* ------------------------------------------------------------------------------------- */
+
+const char *sb_plot_gnuplot_path(const sb_figure_options *opt)
+{
+    if (opt && opt->gnuplot && opt->gnuplot[0]) return opt->gnuplot;
+    const char *env = getenv("SB_GNUPLOT");
+    if (env && env[0]) return env;
+#ifdef SB_GNUPLOT
+    return SB_GNUPLOT;
+#else
+    return "gnuplot";
+#endif
+}
+
+/* Resolve a command name without '/' through PATH, as execvp would. */
+static bool resolve_executable(const char *name, char *out, size_t outsz)
+{
+    if (strchr(name, '/')) {
+        if (access(name, X_OK) != 0) return false;
+        snprintf(out, outsz, "%s", name);
+        return true;
+    }
+    const char *path = getenv("PATH");
+    if (!path || !path[0]) path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        const char *end = strchr(path, ':');
+        const size_t len = end ? (size_t)(end - path) : strlen(path);
+        const int n = snprintf(out, outsz, "%.*s/%s", (int)len, path, name);
+        struct stat sb;
+        if (len > 0 && n > 0 && (size_t)n < outsz && stat(out, &sb) == 0 &&
+            S_ISREG(sb.st_mode) && access(out, X_OK) == 0)
+            return true;
+        path += len + (end ? 1 : 0);
+    }
+    return false;
+}
+
+bool sb_plot_gnuplot_available(const sb_figure_options *opt)
+{
+    char exe[4096];
+    return resolve_executable(sb_plot_gnuplot_path(opt), exe, sizeof exe);
+}
+
+/* path_base "dir/name" -> dir ("." when none) and name. */
+static sb_status split_base(const char *path_base, char *dir, size_t dsz, char *name,
+                            size_t nsz, sb_error *err)
+{
+    const char *slash = strrchr(path_base, '/');
+    const char *nm = slash ? slash + 1 : path_base;
+    if (!nm[0])
+        return sb_error_set(err, SB_ERR_INVALID_ARG,
+                            "figure: output path '%s' names a folder, not a file base",
+                            path_base);
+    if (strlen(nm) + 24 >= nsz || strlen(path_base) + 24 >= dsz)
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "figure: output path too long: %s",
+                            path_base);
+    strcpy(name, nm);
+    if (!slash) strcpy(dir, ".");
+    else if (slash == path_base) strcpy(dir, "/");
+    else snprintf(dir, dsz, "%.*s", (int)(slash - path_base), path_base);
+    return SB_OK;
+}
+
+/* Write "sb_png='NAME.png.tmp.PID'; sb_svg=..." (or '' for an output not wanted). */
+static void temp_setup(char *setup, size_t sz, const char *png_tmp, const char *svg_tmp)
+{
+    size_t w = 0;
+    const char *vals[2] = {png_tmp, svg_tmp}, *vars[2] = {"sb_png", "sb_svg"};
+    for (int v = 0; v < 2; v++) {
+        w += (size_t)snprintf(setup + w, w < sz ? sz - w : 0, "%s%s='", v ? "; " : "", vars[v]);
+        for (const char *p = vals[v]; *p && w + 3 < sz; p++) {
+            if (*p == '\'') setup[w++] = '\'';
+            setup[w++] = *p;
+        }
+        if (w + 2 < sz) setup[w++] = '\'';
+        setup[w < sz ? w : sz - 1] = '\0';
+    }
+}
+
+sb_status sb_plot_render(const sb_figure *fig, const char *path_base, sb_error *err)
+{
+    if (!fig || !path_base)
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "figure: NULL figure or path");
+    bool any = fig->opt.diagonal;
+    for (size_t i = 0; i < fig->nseries; i++) any |= fig->series[i].s.n > 0;
+    if (!any)
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "%s: figure has no data to plot",
+                            path_base);
+    if (!fig->opt.png && !fig->opt.svg)
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "%s: neither png nor svg output asked for",
+                            path_base);
+    char dir[4200], name[4200];
+    sb_status st = split_base(path_base, dir, sizeof dir, name, sizeof name, err);
+    if (st != SB_OK) return st;
+    struct stat sbuf;
+    if (stat(dir, &sbuf) != 0 || !S_ISDIR(sbuf.st_mode))
+        return sb_error_set(err, SB_ERR_IO, "%s: output folder '%s' does not exist", path_base,
+                            dir);
+
+    char dat[4300], gp[4300], png[4300], svg[4300];
+    snprintf(dat, sizeof dat, "%s.dat", path_base);
+    snprintf(gp, sizeof gp, "%s.gp", path_base);
+    snprintf(png, sizeof png, "%s.png", path_base);
+    snprintf(svg, sizeof svg, "%s.svg", path_base);
+    /* Images of an earlier render would no longer match the new data: remove them. */
+    remove(png);
+    remove(svg);
+    st = plot_write_data(fig, dat, err);
+    if (st == SB_OK) st = plot_write_script(fig, gp, name, err);
+    if (st != SB_OK) return st;
+
+    char exe[4096];
+    const char *gnuplot = sb_plot_gnuplot_path(&fig->opt);
+    if (!resolve_executable(gnuplot, exe, sizeof exe))
+        return sb_error_set(err, SB_ERR_UNSUPPORTED,
+                            "gnuplot not found (tried '%s'; set SB_GNUPLOT or install "
+                            "gnuplot); data and script written to %s and %s",
+                            gnuplot, dat, gp);
+
+    const long pid = (long)getpid();
+    char png_tmp_name[4300], svg_tmp_name[4300], png_tmp[8600], svg_tmp[8600];
+    snprintf(png_tmp_name, sizeof png_tmp_name, "%s.png.tmp.%ld", name, pid);
+    snprintf(svg_tmp_name, sizeof svg_tmp_name, "%s.svg.tmp.%ld", name, pid);
+    snprintf(png_tmp, sizeof png_tmp, "%s/%s", dir, png_tmp_name);
+    snprintf(svg_tmp, sizeof svg_tmp, "%s/%s", dir, svg_tmp_name);
+    char setup[9000], script[4300];
+    temp_setup(setup, sizeof setup, fig->opt.png ? png_tmp_name : "",
+               fig->opt.svg ? svg_tmp_name : "");
+    snprintf(script, sizeof script, "%s.gp", name);
+
+    st = plot_run_gnuplot(exe, dir, setup, script, err);
+    if (st == SB_OK) {
+        const char *tmps[2] = {png_tmp, svg_tmp}, *finals[2] = {png, svg};
+        const bool want[2] = {fig->opt.png, fig->opt.svg};
+        for (int e = 0; e < 2 && st == SB_OK; e++) {
+            if (!want[e]) continue;
+            if (stat(tmps[e], &sbuf) != 0 || sbuf.st_size == 0)
+                st = sb_error_set(err, SB_ERR_IO, "%s: gnuplot reported success but wrote no "
+                                  "image", finals[e]);
+        }
+        for (int e = 0; e < 2 && st == SB_OK; e++) {
+            if (want[e] && rename(tmps[e], finals[e]) != 0)
+                st = sb_error_set(err, SB_ERR_IO, "%s: cannot rename into place: %s",
+                                  finals[e], strerror(errno));
+        }
+        if (st != SB_OK) {
+            remove(png);
+            remove(svg);
+        }
+    } else if (st == SB_ERR_UNSUPPORTED) {
+        sb_error_prefix(err, "gnuplot could not be run (data and script written to %s and %s): ",
+                        dat, gp);
+    } else {
+        sb_error_prefix(err, "%s: ", gp);
+    }
+    remove(png_tmp);
+    remove(svg_tmp);
+    return st;
+}
