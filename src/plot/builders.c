@@ -14,6 +14,7 @@
 #include "plot_internal.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -234,6 +235,12 @@ sb_status sb_figure_stress_strain(sb_figure **out, size_t ncurves, const size_t 
         s.y = stress[c];
         s.label = label ? label[c] : NULL;
         s.line_width = many ? 1.2 : 2.5;
+        /* Many curves: gnuplot's #AARRGGBB (AA = transparency) lets overlaps show density. */
+        char color[16];
+        if (many) {
+            snprintf(color, sizeof color, "#60%s", plot_cycle_color((int)c) + 1);
+            s.color = color;
+        }
         st = sb_figure_add_series(*out, &s, err);
     }
     if (st == SB_OK) {

@@ -300,7 +300,7 @@ static void put_offsets(FILE *fp, const sb_figure *fig)
         /* gnuplot 5.4 does not reserve room for a key below the x label: do it here,
          * assuming two entries per row. */
         const int rows = (entries + 1) / 2;
-        fprintf(fp, "set bmargin %.1f\n", 3.5 + 1.6 * rows + (o->xlabel ? 1.2 : 0.0));
+        fprintf(fp, "set bmargin %.1f\n", 2.5 + 1.6 * rows + (o->xlabel ? 1.2 : 0.0));
     }
     if (pointy && fig->nxtics == 0 && !o->xlog && isnan(o->xmin) && isnan(o->xmax)) side = 0.03;
     if (top == 0 && bottom == 0 && side == 0) return;
