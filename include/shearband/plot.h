@@ -39,6 +39,17 @@
  *     negative positions. The builders below take unsigned slab centres and sign them.
  *   - Rendering writes each output through a temporary name and renames it into place, so
  *     a failed render leaves no half figure (and no BASE.png / BASE.svg at all).
+ *
+ * Usage (a builder, one extra marker, render, free):
+ *     sb_figure *fig;
+ *     sb_figure_options o = sb_figure_options_default();
+ *     o.title = "sample 3, orientation 7";
+ *     if (sb_figure_slab_profiles(&fig, px, py, band, &o, &err) != SB_OK) return err.code;
+ *     sb_plot_marker m = sb_plot_marker_default();  m.value = -20.0;  m.label = "DFS peak";
+ *     sb_figure_add_marker(fig, &m, &err);
+ *     sb_status st = sb_plot_render(fig, "out/profile_s3_o7", &err);
+ *     sb_figure_free(fig);
+ * Generic figures: sb_figure_create(), sb_figure_add_series() per curve, then render.
  */
 #ifndef SHEARBAND_PLOT_H
 #define SHEARBAND_PLOT_H

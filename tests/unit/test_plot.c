@@ -737,3 +737,28 @@ Test(plot, invalid_arguments)
     cr_expect_eq(sb_figure_add_marker(fig, &m, &err), SB_ERR_INVALID_ARG);
     sb_figure_free(fig);
 }
+
+Test(plot, relative_output_path)
+{
+    need_gnuplot();
+    /* Criterion runs each test in its own process: changing folder here is local. */
+    const char *dir = tmpdir("relative");
+    cr_assert_eq(chdir(dir), 0);
+    sb_error err;
+    cr_assert_eq(sb_mkdir_p("sub", &err), SB_OK);
+    const double x[] = {0, 1, 2, 3}, y[] = {1, 0, 1, 0};
+    sb_plot_series s = sb_plot_series_default();
+    s.n = 4;
+    s.x = x;
+    s.y = y;
+    s.style = SB_PLOT_LINESPOINTS;
+    sb_figure *fig;
+    cr_assert_eq(sb_figure_create(&fig, NULL, &err), SB_OK);
+    cr_assert_eq(sb_figure_add_series(fig, &s, &err), SB_OK);
+    cr_assert_eq(sb_plot_render(fig, "sub/rel", &err), SB_OK, "%s", err.msg);
+    cr_assert_eq(sb_plot_render(fig, "here", &err), SB_OK, "%s", err.msg);
+    sb_figure_free(fig);
+    check_all("sub/rel", 1000, 700, NULL);
+    check_all("here", 1000, 700, NULL);
+    cr_expect(no_temp_files("sub") && no_temp_files("."));
+}
