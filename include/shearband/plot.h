@@ -202,6 +202,23 @@ size_t sb_figure_series_count(const sb_figure *fig);
  * SB_ERR_INVALID_ARG (empty figure, bad range). */
 sb_status sb_plot_render(const sb_figure *fig, const char *path_base, sb_error *err);
 
+/* Several figures as the panels of one image, like the paper's (a), (b): a grid of rows x
+ * cols filled row by row, each panel with its own axes, labels and legend, and "(a)",
+ * "(b)"... at the top left of each. The terminal, font, outputs and gnuplot come from the
+ * first figure; the data of all panels go to one BASE.dat, the script to one BASE.gp. */
+typedef struct sb_panel_options {
+    int rows, cols;          /* 0, 0: one row; one of them 0: derived from the other */
+    bool letters;            /* panel letters; default true */
+    const char *title;       /* over all panels; NULL: none */
+    int width_px, height_px; /* 0: cols x the first figure's width, rows x its height */
+    const char *provenance;  /* NULL: the first figure's */
+} sb_panel_options;
+
+sb_panel_options sb_panel_options_default(void);
+sb_status sb_plot_render_panels(const sb_figure *const *figs, size_t n,
+                                const sb_panel_options *opt, const char *path_base,
+                                sb_error *err);
+
 /* The gnuplot executable rendering would use for these options (NULL: defaults) and
  * whether it exists and is executable. */
 const char *sb_plot_gnuplot_path(const sb_figure_options *opt);

@@ -58,10 +58,21 @@ void plot_put_string(FILE *fp, const char *s);
 /* Duplicate a string (NULL stays NULL); *ok is cleared on allocation failure. */
 char *plot_strdup(const char *s, bool *ok);
 
+/* What one render draws: one figure, or several as panels of a grid. */
+typedef struct plot_job {
+    const sb_figure *const *figs;
+    size_t n;
+    int rows, cols;
+    bool letters;
+    const char *title; /* over all panels (the single figure's title is its own) */
+    int width_px, height_px;
+    const char *provenance;
+} plot_job;
+
 /* Write BASE.dat / BASE.gp (base_name is the file name without folder, used inside the
  * script so that it is independent of where the folder lives). */
-sb_status plot_write_data(const sb_figure *fig, const char *path, sb_error *err);
-sb_status plot_write_script(const sb_figure *fig, const char *path, const char *base_name,
+sb_status plot_write_data(const plot_job *job, const char *path, sb_error *err);
+sb_status plot_write_script(const plot_job *job, const char *path, const char *base_name,
                             sb_error *err);
 
 /* Run `gnuplot -e SETUP SCRIPT` in folder dir; stderr is captured. On a non-zero exit the

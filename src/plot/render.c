@@ -105,25 +105,14 @@ static void put_stamp(FILE *fp)
             stamp);
 }
 
-sb_status plot_write_data(const sb_figure *fig, const char *path, sb_error *err)
+/* The data blocks of one figure, numbered on from *k (panels share one file). */
+static void put_data_blocks(FILE *fp, const sb_figure *fig, size_t *k)
 {
-    sb_atomic_file af;
-    sb_status st = sb_atomic_open(&af, path, err);
-    if (st != SB_OK) return st;
-    FILE *fp = af.fp;
-    fputs("# Data of a shearband figure; the .gp script beside this file plots it.\n", fp);
-    put_stamp(fp);
-    if (fig->opt.provenance) put_comment(fp, "provenance: ", fig->opt.provenance);
-    if (fig->opt.title) put_comment(fp, "figure: ", fig->opt.title);
-    fputs("# One block per series (gnuplot 'index' k), blocks separated by two blank lines.\n"
-          "# Columns: x y ylo yhi value  (NaN where a column does not apply)\n",
-          fp);
-    size_t k = 0;
     for (size_t i = 0; i < fig->nseries; i++) {
         const plot_series *ps = &fig->series[i];
         if (ps->s.n == 0) continue;
-        if (k > 0) fputs("\n\n", fp);
-        fprintf(fp, "# index %zu: %s, %s, axis y%d\n", k, ps->label ? ps->label : "(no label)",
+        if (*k > 0) fputs("\n\n", fp);
+        fprintf(fp, "# index %zu: %s, %s, axis y%d\n", *k, ps->label ? ps->label : "(no label)",
                 style_name(ps->s.style), ps->s.axis == SB_PLOT_Y2 ? 2 : 1);
         for (size_t r = 0; r < ps->s.n; r++) {
             const double *row = ps->cols + PLOT_NCOL * r;
@@ -133,7 +122,30 @@ sb_status plot_write_data(const sb_figure *fig, const char *path, sb_error *err)
             }
             fputc('\n', fp);
         }
-        k++;
+        (*k)++;
+    }
+}
+
+sb_status plot_write_data(const plot_job *job, const char *path, sb_error *err)
+{
+    sb_atomic_file af;
+    sb_status st = sb_atomic_open(&af, path, err);
+    if (st != SB_OK) return st;
+    FILE *fp = af.fp;
+    fputs("# Data of a shearband figure; the .gp script beside this file plots it.\n", fp);
+    put_stamp(fp);
+    if (job->provenance) put_comment(fp, "provenance: ", job->provenance);
+    if (job->title) put_comment(fp, "figure: ", job->title);
+    for (size_t p = 0; p < job->n; p++)
+        if (job->figs[p]->opt.title)
+            put_comment(fp, job->n > 1 ? "panel: " : "figure: ", job->figs[p]->opt.title);
+    fputs("# One block per series (gnuplot 'index' k), blocks separated by two blank lines.\n"
+          "# Columns: x y ylo yhi value  (NaN where a column does not apply)\n",
+          fp);
+    size_t k = 0;
+    for (size_t p = 0; p < job->n; p++) {
+        if (job->n > 1) fprintf(fp, "# --- panel %c\n", (char)('a' + p % 26));
+        put_data_blocks(fp, job->figs[p], &k);
     }
     return sb_atomic_commit(&af, err);
 }
@@ -244,10 +256,10 @@ static void put_series_clause(FILE *fp, const plot_series *ps, size_t k, bool *f
                     "ps 0.001 lc rgb '#222222' notitle",
                 k, axes);
     if ((s->style == SB_PLOT_BOXES || s->style == SB_PLOT_BARS_ERRORBARS) && s->label_values)
-        fprintf(fp, ", \\\n         sb_data index %zu using 1:((column(4) == column(4)) ? "
-                    "column(4) : column(2)):(sprintf('%%.3g', column(2)))%s with labels "
-                    "offset 0,char 0.8 notitle",
-                k, axes);
+        /* above the error bar when there is one (a NaN column would void the point) */
+        fprintf(fp, ", \\\n         sb_data index %zu using 1:%d:(sprintf('%%.3g', column(2)))%s "
+                    "with labels offset 0,char 0.8 notitle",
+                k, ps->has_err ? 4 : 2, axes);
 }
 
 static const char *legend_words(sb_plot_legend l)
@@ -268,33 +280,56 @@ static const char *legend_words(sb_plot_legend l)
  * widen autoscaled ranges): a legend inside the plot at the top (bottom) gets empty space
  * above (below) the data of about its own height, so it never hides a curve; point-like
  * series get 3 % of air left and right so no marker sits on the frame. */
-static void put_offsets(FILE *fp, const sb_figure *fig)
+static int legend_entries(const sb_figure *fig)
 {
     const sb_figure_options *o = &fig->opt;
     int entries = o->diagonal && o->diagonal_label ? 1 : 0;
     for (size_t i = 0; i < fig->nmarkers; i++)
         entries += fig->markers[i].m.in_legend && fig->markers[i].label ? 1 : 0;
+    for (size_t i = 0; i < fig->nseries; i++) {
+        const plot_series *ps = &fig->series[i];
+        if (ps->s.n > 0 && ps->label && ps->label[0]) entries++;
+    }
+    return entries;
+}
+
+/* Height of a legend inside the plot as a fraction of the plot height (0 if none). */
+static double legend_fraction(const sb_figure *fig)
+{
+    const sb_figure_options *o = &fig->opt;
+    const int entries = legend_entries(fig);
+    if (entries == 0 || o->legend == SB_LEGEND_NONE || o->legend == SB_LEGEND_OUTSIDE ||
+        o->legend == SB_LEGEND_BELOW)
+        return 0.0;
+    const double plot_px = o->height_px > 300 ? o->height_px - 200.0 : 100.0;
+    const double h = (entries * 1.75 * o->font_pt + 20.0) / plot_px;
+    return h > 0.6 ? 0.6 : h;
+}
+
+static bool legend_on_top(sb_plot_legend l)
+{
+    return l == SB_LEGEND_TOP_LEFT || l == SB_LEGEND_TOP_RIGHT;
+}
+
+static void put_offsets(FILE *fp, const sb_figure *fig)
+{
+    const sb_figure_options *o = &fig->opt;
+    const int entries = legend_entries(fig);
     bool pointy = false;
     for (size_t i = 0; i < fig->nseries; i++) {
         const plot_series *ps = &fig->series[i];
         if (ps->s.n == 0) continue;
-        if (ps->label && ps->label[0]) entries++;
         const sb_plot_style st = ps->s.style;
         pointy |= st == SB_PLOT_POINTS || st == SB_PLOT_LINESPOINTS ||
                   st == SB_PLOT_ERRORBARS || st == SB_PLOT_COLOR_POINTS;
     }
     double top = 0, bottom = 0, side = 0;
-    const bool top_key = o->legend == SB_LEGEND_TOP_LEFT || o->legend == SB_LEGEND_TOP_RIGHT;
-    const bool bottom_key =
-        o->legend == SB_LEGEND_BOTTOM_LEFT || o->legend == SB_LEGEND_BOTTOM_RIGHT;
-    if (entries > 0 && (top_key || bottom_key)) {
-        /* legend height as a fraction h of the plot height; offset f = h / (1 - h) */
-        const double plot_px = o->height_px > 300 ? o->height_px - 200.0 : 100.0;
-        double h = (entries * 1.75 * o->font_pt + 20.0) / plot_px;
-        if (h > 0.6) h = 0.6;
+    const double h = legend_fraction(fig);
+    if (h > 0) {
+        /* the data keep 1 - h of the height: offset f = h / (1 - h) of the data range */
         const double f = h / (1.0 - h);
-        if (top_key && isnan(o->ymax) && !o->ylog) top = f;
-        if (bottom_key && isnan(o->ymin) && !o->ylog) bottom = f;
+        if (legend_on_top(o->legend) && isnan(o->ymax) && !o->ylog) top = f;
+        if (!legend_on_top(o->legend) && isnan(o->ymin) && !o->ylog) bottom = f;
     }
     if (entries > 0 && o->legend == SB_LEGEND_BELOW) {
         /* gnuplot 5.4 does not reserve room for a key below the x label: do it here,
@@ -316,11 +351,14 @@ static void put_markers(FILE *fp, const sb_figure *fig)
         const char *sys = (!m->vertical && m->axis == SB_PLOT_Y2) ? "second" : "first";
         fprintf(fp, "set arrow %zu from ", i + 1);
         if (m->vertical) {
+            /* Stop short of a legend inside the plot instead of crossing it. */
+            const double h = legend_fraction(fig);
+            const bool top = legend_on_top(fig->opt.legend);
             fputs("first ", fp);
             put_num(fp, m->value);
-            fputs(", graph 0 to first ", fp);
+            fprintf(fp, ", graph %g to first ", h > 0 && !top ? h + 0.01 : 0.0);
             put_num(fp, m->value);
-            fputs(", graph 1", fp);
+            fprintf(fp, ", graph %g", h > 0 && top ? 0.99 - h : 1.0);
         } else {
             fprintf(fp, "graph 0, %s ", sys);
             put_num(fp, m->value);
@@ -361,51 +399,16 @@ static void put_palette(FILE *fp, sb_plot_palette p)
     fputs(")\n", fp);
 }
 
-sb_status plot_write_script(const sb_figure *fig, const char *path, const char *base_name,
-                            sb_error *err)
+/* The `set` commands of one figure (everything but the terminal and the plot). */
+static void put_layout(FILE *fp, const sb_figure *fig)
 {
     const sb_figure_options *o = &fig->opt;
-    sb_atomic_file af;
-    sb_status st = sb_atomic_open(&af, path, err);
-    if (st != SB_OK) return st;
-    FILE *fp = af.fp;
-    fprintf(fp, "# A shearband figure. Re-render (from any folder) with:  gnuplot %s.gp\n",
-            base_name);
-    fprintf(fp, "# It reads %s.dat beside it and writes %s.png and %s.svg there.\n", base_name,
-            base_name, base_name);
-    put_stamp(fp);
-    if (o->provenance) put_comment(fp, "provenance: ", o->provenance);
-    fputs("set encoding utf8\n"
-          "# Work in the folder of this script (ARG0 is the script's path).\n"
-          "if (exists(\"ARG0\") && strstrt(ARG0, '/') > 0) {\n"
-          "    sb_i = strlen(ARG0)\n"
-          "    while (sb_i > 1 && ARG0[sb_i:sb_i] ne '/') { sb_i = sb_i - 1 }\n"
-          "    if (sb_i > 1) { cd ARG0[1:sb_i - 1] } else { cd '/' }\n"
-          "}\n",
-          fp);
-    const char *exts[2] = {"png", "svg"};
-    for (int e = 0; e < 2; e++) {
-        fprintf(fp, "if (!exists(\"sb_%s\")) sb_%s = ", exts[e], exts[e]);
-        char name[4200];
-        snprintf(name, sizeof name, "%s.%s", base_name, exts[e]);
-        plot_put_string(fp, name);
-        fputc('\n', fp);
-    }
-    {
-        char name[4200];
-        snprintf(name, sizeof name, "%s.dat", base_name);
-        fputs("sb_data = ", fp);
-        plot_put_string(fp, name);
-        fputc('\n', fp);
-    }
-
     /* Which axes and colour maps are in use. */
     const plot_series *first_y1 = NULL, *first_y2 = NULL;
-    bool mapped = false, any_data = false;
+    bool mapped = false;
     for (size_t i = 0; i < fig->nseries; i++) {
         const plot_series *ps = &fig->series[i];
         if (ps->s.n == 0) continue;
-        any_data = true;
         if (ps->s.style == SB_PLOT_COLOR_POINTS || ps->s.style == SB_PLOT_ATOMS) mapped = true;
         if (ps->s.axis == SB_PLOT_Y2) {
             if (!first_y2) first_y2 = ps;
@@ -413,9 +416,6 @@ sb_status plot_write_script(const sb_figure *fig, const char *path, const char *
             first_y1 = ps;
         }
     }
-    (void)any_data;
-
-    fputs("\n# Layout\n", fp);
     char title_font[64];
     snprintf(title_font, sizeof title_font, "font ',%g'", o->font_pt * 1.1);
     put_label_cmd(fp, "title", o->title, title_font);
@@ -459,7 +459,7 @@ sb_status plot_write_script(const sb_figure *fig, const char *path, const char *
         put_palette(fp, o->palette);
         if (o->cblog) fputs("set logscale cb\n", fp);
         put_label_cmd(fp, "cblabel", o->cblabel, NULL);
-        fputs("set colorbox border\n", fp);
+        fputs("set colorbox\n", fp);
     } else {
         fputs("unset colorbox\n", fp);
     }
@@ -475,31 +475,17 @@ sb_status plot_write_script(const sb_figure *fig, const char *path, const char *
         if (o->grid) fputs("set grid noxtics\n", fp);
     }
     put_markers(fp, fig);
+}
 
-    /* The plot, once per output terminal. */
-    fputs("\n# Plot\n", fp);
-    char outs[16] = "";
-    if (o->png) strcat(outs, "png");
-    if (o->svg) strcat(outs, outs[0] ? " svg" : "svg");
-    const char *enh = o->enhanced_text ? "enhanced" : "noenhanced";
-    fprintf(fp, "do for [sb_term in '%s'] {\n", outs);
-    fprintf(fp, "    if (sb_term eq 'png') {\n"
-                "        set terminal pngcairo size %d,%d %s font 'Sans,%g' linewidth 1.25 "
-                "rounded background rgb 'white'\n"
-                "        set output sb_png\n"
-                "    } else {\n"
-                "        set terminal svg size %d,%d dynamic %s font 'Sans,%g' linewidth 1.25 "
-                "rounded background rgb 'white'\n"
-                "        set output sb_svg\n"
-                "    }\n",
-            o->width_px, o->height_px, enh, o->font_pt, o->width_px, o->height_px, enh,
-            o->font_pt);
+/* The plot command of one figure, its data blocks starting at index *k. */
+static void put_plot(FILE *fp, const sb_figure *fig, size_t *k)
+{
+    const sb_figure_options *o = &fig->opt;
     bool first = true;
-    size_t k = 0;
     for (size_t i = 0; i < fig->nseries; i++) {
         const plot_series *ps = &fig->series[i];
         if (ps->s.n == 0) continue;
-        put_series_clause(fp, ps, k++, &first);
+        put_series_clause(fp, ps, (*k)++, &first);
     }
     for (size_t i = 0; i < fig->nmarkers; i++) {
         const sb_plot_marker *m = &fig->markers[i].m;
@@ -523,7 +509,122 @@ sb_status plot_write_script(const sb_figure *fig, const char *path, const char *
             fputs(" notitle", fp);
         }
     }
-    fputs("\n    set output\n}\n", fp);
+    fputc('\n', fp);
+}
+
+/* Copy text to fp with every line indented (layout commands inside the output loop). */
+static void put_indented(FILE *fp, const char *text, const char *indent)
+{
+    bool bol = true;
+    for (const char *p = text; *p; p++) {
+        if (bol) fputs(indent, fp);
+        fputc(*p, fp);
+        bol = *p == '\n';
+    }
+}
+
+sb_status plot_write_script(const plot_job *job, const char *path, const char *base_name,
+                            sb_error *err)
+{
+    const sb_figure_options *o = &job->figs[0]->opt;
+    sb_atomic_file af;
+    sb_status st = sb_atomic_open(&af, path, err);
+    if (st != SB_OK) return st;
+    FILE *fp = af.fp;
+    fprintf(fp, "# A shearband figure. Re-render (from any folder) with:  gnuplot %s.gp\n",
+            base_name);
+    fprintf(fp, "# It reads %s.dat beside it and writes %s.png and %s.svg there.\n", base_name,
+            base_name, base_name);
+    put_stamp(fp);
+    if (job->provenance) put_comment(fp, "provenance: ", job->provenance);
+    fputs("set encoding utf8\n"
+          "# Work in the folder of this script (ARG0 is the script's path).\n"
+          "if (exists(\"ARG0\") && strstrt(ARG0, '/') > 0) {\n"
+          "    sb_i = strlen(ARG0)\n"
+          "    while (sb_i > 1 && ARG0[sb_i:sb_i] ne '/') { sb_i = sb_i - 1 }\n"
+          "    if (sb_i > 1) { cd ARG0[1:sb_i - 1] } else { cd '/' }\n"
+          "}\n",
+          fp);
+    const char *exts[2] = {"png", "svg"};
+    for (int e = 0; e < 2; e++) {
+        fprintf(fp, "if (!exists(\"sb_%s\")) sb_%s = ", exts[e], exts[e]);
+        char name[4200];
+        snprintf(name, sizeof name, "%s.%s", base_name, exts[e]);
+        plot_put_string(fp, name);
+        fputc('\n', fp);
+    }
+    {
+        char name[4200];
+        snprintf(name, sizeof name, "%s.dat", base_name);
+        fputs("sb_data = ", fp);
+        plot_put_string(fp, name);
+        fputc('\n', fp);
+    }
+    const bool panels = job->n > 1;
+    if (!panels) {
+        fputs("\n# Layout\n", fp);
+        put_layout(fp, job->figs[0]);
+    }
+
+    /* The plot, once per output terminal. */
+    fputs("\n# Plot\n", fp);
+    char outs[16] = "";
+    if (o->png) strcat(outs, "png");
+    if (o->svg) strcat(outs, outs[0] ? " svg" : "svg");
+    const char *enh = o->enhanced_text ? "enhanced" : "noenhanced";
+    fprintf(fp, "do for [sb_term in '%s'] {\n", outs);
+    fprintf(fp, "    if (sb_term eq 'png') {\n"
+                "        set terminal pngcairo size %d,%d %s font 'Sans,%g' linewidth 1.25 "
+                "rounded background rgb 'white'\n"
+                "        set output sb_png\n"
+                "    } else {\n"
+                "        set terminal svg size %d,%d dynamic %s font 'Sans,%g' linewidth 1.25 "
+                "rounded background rgb 'white'\n"
+                "        set output sb_svg\n"
+                "    }\n",
+            job->width_px, job->height_px, enh, o->font_pt, job->width_px, job->height_px, enh,
+            o->font_pt);
+    size_t k = 0;
+    if (!panels) {
+        put_plot(fp, job->figs[0], &k);
+    } else {
+        fprintf(fp, "    set multiplot layout %d,%d", job->rows, job->cols);
+        if (job->title) {
+            fputs(" title ", fp);
+            plot_put_string(fp, job->title);
+            fprintf(fp, " font ',%g'", o->font_pt * 1.2);
+        }
+        fputc('\n', fp);
+        for (size_t p = 0; p < job->n && st == SB_OK; p++) {
+            fprintf(fp, "    # --- panel %c\n", (char)('a' + p % 26));
+            if (p > 0) fputs("    reset\n    set encoding utf8\n", fp);
+            char *buf = NULL;
+            size_t len = 0;
+            FILE *mem = open_memstream(&buf, &len);
+            if (!mem) {
+                st = sb_error_set(err, SB_ERR_NOMEM, "figure: out of memory");
+                break;
+            }
+            put_layout(mem, job->figs[p]);
+            if (job->letters) {
+                char letter[8];
+                snprintf(letter, sizeof letter, "(%c)", (char)('a' + p % 26));
+                fprintf(mem, "set label 1000 '%s' at graph 0, graph 1 offset char -5, char 1.4 "
+                             "font ',%g' front\n",
+                        letter, o->font_pt * 1.15);
+            }
+            fclose(mem);
+            put_indented(fp, buf, "    ");
+            free(buf);
+            put_plot(fp, job->figs[p], &k);
+        }
+        fputs("    unset multiplot\n", fp);
+    }
+    fputs("    set output\n}\n", fp);
+    if (st != SB_OK) {
+        sb_atomic_abort(&af);
+        return st;
+    }
     return sb_atomic_commit(&af, err);
 }
 
@@ -606,15 +707,17 @@ static void temp_setup(char *setup, size_t sz, const char *png_tmp, const char *
     }
 }
 
-sb_status sb_plot_render(const sb_figure *fig, const char *path_base, sb_error *err)
+/* Check the job, write BASE.dat and BASE.gp, run gnuplot, move the images into place. */
+static sb_status render_job(const plot_job *job, const char *path_base, sb_error *err)
 {
-    if (!fig || !path_base)
-        return sb_error_set(err, SB_ERR_INVALID_ARG, "figure: NULL figure or path");
-    bool any = fig->opt.diagonal;
-    for (size_t i = 0; i < fig->nseries; i++) any |= fig->series[i].s.n > 0;
-    if (!any)
-        return sb_error_set(err, SB_ERR_INVALID_ARG, "%s: figure has no data to plot",
-                            path_base);
+    const sb_figure *fig = job->figs[0];
+    for (size_t p = 0; p < job->n; p++) {
+        bool any = job->figs[p]->opt.diagonal;
+        for (size_t i = 0; i < job->figs[p]->nseries; i++) any |= job->figs[p]->series[i].s.n > 0;
+        if (!any)
+            return sb_error_set(err, SB_ERR_INVALID_ARG, "%s: figure%s has no data to plot",
+                                path_base, job->n > 1 ? " panel" : "");
+    }
     if (!fig->opt.png && !fig->opt.svg)
         return sb_error_set(err, SB_ERR_INVALID_ARG, "%s: neither png nor svg output asked for",
                             path_base);
@@ -634,8 +737,8 @@ sb_status sb_plot_render(const sb_figure *fig, const char *path_base, sb_error *
     /* Images of an earlier render would no longer match the new data: remove them. */
     remove(png);
     remove(svg);
-    st = plot_write_data(fig, dat, err);
-    if (st == SB_OK) st = plot_write_script(fig, gp, name, err);
+    st = plot_write_data(job, dat, err);
+    if (st == SB_OK) st = plot_write_script(job, gp, name, err);
     if (st != SB_OK) return st;
 
     char exe[4096];
@@ -685,4 +788,55 @@ sb_status sb_plot_render(const sb_figure *fig, const char *path_base, sb_error *
     remove(png_tmp);
     remove(svg_tmp);
     return st;
+}
+
+sb_status sb_plot_render(const sb_figure *fig, const char *path_base, sb_error *err)
+{
+    if (!fig || !path_base)
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "figure: NULL figure or path");
+    const plot_job job = {.figs = &fig, .n = 1, .rows = 1, .cols = 1, .letters = false,
+                          .title = NULL, .width_px = fig->opt.width_px,
+                          .height_px = fig->opt.height_px, .provenance = fig->opt.provenance};
+    return render_job(&job, path_base, err);
+}
+
+sb_panel_options sb_panel_options_default(void)
+{
+    sb_panel_options o;
+    memset(&o, 0, sizeof o);
+    o.letters = true;
+    return o;
+}
+
+sb_status sb_plot_render_panels(const sb_figure *const *figs, size_t n,
+                                const sb_panel_options *opt, const char *path_base,
+                                sb_error *err)
+{
+    if (!figs || n == 0 || !path_base)
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "panels: no figures or no path");
+    for (size_t p = 0; p < n; p++)
+        if (!figs[p]) return sb_error_set(err, SB_ERR_INVALID_ARG, "panels: figure %zu is NULL", p);
+    const sb_panel_options o = opt ? *opt : sb_panel_options_default();
+    if (n > 26)
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "panels: %zu panels (at most 26)", n);
+    int rows = o.rows, cols = o.cols;
+    if (rows < 0 || cols < 0)
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "panels: negative rows or cols");
+    if (rows == 0 && cols == 0) rows = 1;
+    if (cols == 0) cols = (int)((n + (size_t)rows - 1) / (size_t)rows);
+    if (rows == 0) rows = (int)((n + (size_t)cols - 1) / (size_t)cols);
+    if ((size_t)rows * (size_t)cols < n)
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "panels: %zu figures do not fit %d x %d",
+                            n, rows, cols);
+    const sb_figure_options *f0 = &figs[0]->opt;
+    const int w = o.width_px > 0 ? o.width_px : cols * f0->width_px;
+    const int h = o.height_px > 0 ? o.height_px : rows * f0->height_px;
+    if (w < 100 || h < 100 || w > 20000 || h > 20000)
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "panels: size %d x %d px out of range", w,
+                            h);
+    const plot_job job = {.figs = figs, .n = n, .rows = rows, .cols = cols,
+                          .letters = o.letters, .title = o.title, .width_px = w,
+                          .height_px = h,
+                          .provenance = o.provenance ? o.provenance : f0->provenance};
+    return render_job(&job, path_base, err);
 }

@@ -340,8 +340,10 @@ Test(plot, slab_profiles_on_signed_axis)
         cr_expect_float_eq(rows[i][0], pos[i], 1e-12);
         cr_expect_float_eq(rows[i][1], fy[i], 1e-9);
     }
-    /* The band line and the axis fitted to the data. */
-    cr_expect(file_contains(gp, "from first 31, graph 0 to first 31, graph 1"));
+    /* The band line (stopping below the legend at the top) and the axis fitted to the
+     * data. */
+    cr_expect(file_contains(gp, "set arrow 2 from first 31, graph 0 to first 31, graph 0."));
+    cr_expect(file_contains(gp, "title 'band (horizontal)'"));
     cr_expect(file_contains(gp, "set xrange [-79:79]"));
     check_standalone(base, 1000, 700);
 }
@@ -761,4 +763,51 @@ Test(plot, relative_output_path)
     check_all("sub/rel", 1000, 700, NULL);
     check_all("here", 1000, 700, NULL);
     cr_expect(no_temp_files("sub") && no_temp_files("."));
+}
+
+Test(plot, panels_share_one_image_data_file_and_script)
+{
+    need_gnuplot();
+    const char *dir = tmpdir("panels");
+    char base[4200];
+    path_of(base, sizeof base, dir, "fig3");
+    const double g1[] = {0.2, 0.9, 0.7}, g2[] = {0.5, 0.4};
+    const double *g[2] = {g1, g2};
+    const size_t n[2] = {3, 2};
+    const char *labels[2] = {"CNN", "SVM"};
+    const double mean[2] = {0.6, 0.45};
+    sb_figure *fa, *fb;
+    sb_error err;
+    cr_assert_eq(sb_figure_cdf(&fa, 2, n, g, labels, NULL, &err), SB_OK);
+    cr_assert_eq(sb_figure_bars(&fb, 2, labels, mean, NULL, NULL, 0.5, "random", NULL, &err),
+                 SB_OK);
+    const sb_figure *figs[2] = {fa, fb};
+    sb_panel_options po = sb_panel_options_default();
+    po.title = "Panels";
+    cr_assert_eq(sb_plot_render_panels(figs, 2, &po, base, &err), SB_OK, "%s", err.msg);
+    check_all(base, 2000, 700, "(b)");
+    char dat[4300], gp[4300];
+    snprintf(dat, sizeof dat, "%s.dat", base);
+    snprintf(gp, sizeof gp, "%s.gp", base);
+    cr_expect(file_contains(gp, "set multiplot layout 1,2"));
+    /* CDF blocks 0 and 1, then the bars as block 2 with the bar values. */
+    double rows[8][5];
+    cr_assert_eq(read_block(dat, 0, rows, 8), 5);
+    cr_assert_eq(read_block(dat, 1, rows, 8), 4);
+    cr_assert_eq(read_block(dat, 2, rows, 8), 2);
+    cr_expect_float_eq(rows[0][1], 0.6, 1e-12);
+    cr_expect_float_eq(rows[1][1], 0.45, 1e-12);
+    check_standalone(base, 2000, 700);
+    /* a 2 x 1 grid of explicit size */
+    po.rows = 2;
+    po.cols = 0;
+    po.width_px = 800;
+    po.height_px = 1100;
+    cr_assert_eq(sb_plot_render_panels(figs, 2, &po, base, &err), SB_OK, "%s", err.msg);
+    check_png(base, 800, 1100);
+    po.rows = 1;
+    po.cols = 1;
+    cr_expect_eq(sb_plot_render_panels(figs, 2, &po, base, &err), SB_ERR_INVALID_ARG);
+    sb_figure_free(fa);
+    sb_figure_free(fb);
 }
