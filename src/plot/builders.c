@@ -148,14 +148,11 @@ sb_status sb_figure_dfs_bands(sb_figure **out, sb_plot_profile dfs_x, sb_plot_pr
     sb_status st = start(out, opt, "slab centre:  −x  |  +y  (Å)",
                          "density of fertile sites (DFS)", "number of shear bands", err);
     if (st != SB_OK) return st;
-    /* The profiles are one red curve over the signed axis (X part, then Y part). */
-    st = add_signed_profile(*out, dfs_x, -1.0, "DFS (before deformation)", RED, SB_PLOT_Y1,
-                            err);
-    if (st == SB_OK) st = add_signed_profile(*out, dfs_y, +1.0, NULL, RED, SB_PLOT_Y1, err);
-    /* Histogram: bins centred on multiples of bin_width, only the occupied ones kept. */
+    /* Histogram first (drawn under the curve): bins centred on multiples of bin_width,
+     * only the occupied ones kept. */
     double *centre = NULL, *count = NULL, max_count = 0;
     size_t nbins = 0;
-    if (st == SB_OK && nbands > 0) {
+    if (nbands > 0) {
         long lo = 0, hi = 0;
         bool have = false;
         for (size_t i = 0; i < nbands; i++) {
@@ -201,16 +198,21 @@ sb_status sb_figure_dfs_bands(sb_figure **out, sb_plot_profile dfs_x, sb_plot_pr
     }
     free(centre);
     free(count);
+    /* The profiles are one red curve over the signed axis (X part, then Y part). */
+    if (st == SB_OK)
+        st = add_signed_profile(*out, dfs_x, -1.0, "DFS (before deformation)", RED,
+                                SB_PLOT_Y1, err);
+    if (st == SB_OK) st = add_signed_profile(*out, dfs_y, +1.0, NULL, RED, SB_PLOT_Y1, err);
     if (st == SB_OK) {
         sb_figure_options *o = sb_figure_options_of(*out);
         if (isnan(o->y2min)) o->y2min = 0.0;
         /* Headroom above the tallest bar for the legend (the y1 axis gets it from the
          * renderer's offsets; y2 is fixed here). */
         if (isnan(o->y2max) && max_count > 0) {
-            const double want = 1.4 * max_count, step = want > 20 ? 10 : want > 10 ? 5 : 1;
+            const double want = 1.4 * max_count, step = want > 50 ? 10 : want > 10 ? 5 : 1;
             o->y2max = step * ceil(want / step);
         }
-        if (isnan(o->ymin)) o->ymin = 0.0;
+        /* The DFS axis stays automatic (not from 0): its fluctuation is the signal. */
         st = zero_line(*out, err);
         if (st == SB_OK) fit_signed_axis(*out, dfs_x, dfs_y);
     }

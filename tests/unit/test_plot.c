@@ -372,12 +372,16 @@ Test(plot, dfs_with_band_histogram_on_second_axis)
     snprintf(dat, sizeof dat, "%s.dat", base);
     snprintf(gp, sizeof gp, "%s.gp", base);
     double rows[8][5];
-    /* Bins of width 1 centred on integers: 3 bands at -20, 2 at +31, the NaN ignored. */
-    cr_assert_eq(read_block(dat, 2, rows, 8), 2);
+    /* Bins of width 1 centred on integers: 3 bands at -20, 2 at +31, the NaN ignored
+     * (block 0: the histogram is drawn first, under the DFS curve in blocks 1-2). */
+    cr_assert_eq(read_block(dat, 0, rows, 8), 2);
     cr_expect_float_eq(rows[0][0], -20.0, 1e-12);
     cr_expect_float_eq(rows[0][1], 3.0, 1e-12);
     cr_expect_float_eq(rows[1][0], 31.0, 1e-12);
     cr_expect_float_eq(rows[1][1], 2.0, 1e-12);
+    double prof[32][5];
+    cr_assert_eq(read_block(dat, 1, prof, 32), 20);
+    cr_expect_float_eq(prof[0][0], -39.0, 1e-12);
     cr_expect(file_contains(gp, "axes x1y2 with boxes"));
     cr_expect(file_contains(gp, "set y2tics"));
     cr_assert_eq(sb_figure_dfs_bands(&fig, px, py, 6, bands, 0.0, NULL, &err),
