@@ -295,7 +295,8 @@ sb_status sb_figure_learning_curve(sb_figure **out, size_t n, const double *trai
  * bright atoms lie on top; axes in Å with equal aspect, and a labelled colour box.
  * ------------------------------------------------------------------------------------- */
 typedef struct sb_atom_map_options {
-    sb_figure_options figure;  /* palette default INFERNO, labels "x (Å)", "y (Å)" */
+    sb_figure_options figure;  /* palette default INFERNO, labels "x (Å)", "y (Å)", 860 x 760
+                                  px, PNG only (an SVG of 32,000 discs is ~55 MB) */
     const char *value_label;   /* colour-box label; NULL: "value" */
     bool log_scale;            /* logarithmic colour scale (non-positive values floored) */
     double clip_percentile;    /* colour range top at this percentile of the values, so a

@@ -33,6 +33,9 @@ sb_atom_map_options sb_atom_map_options_default(void)
     o.figure.equal_aspect = true;
     o.figure.width_px = 860; /* square plot plus colour box */
     o.figure.height_px = 760;
+    /* gnuplot writes each disc as an SVG path of ~1.7 kB: 32,000 atoms make a 55 MB file.
+     * The PNG is the useful output; ask for svg explicitly for small maps. */
+    o.figure.svg = false;
     o.value_label = NULL;
     o.log_scale = false;
     o.clip_percentile = 99.0;
