@@ -123,6 +123,8 @@ typedef struct sb_figure_options {
     bool grid;          /* light dotted grid on the major tics; default true */
     bool equal_aspect;  /* one x unit as long as one y unit (maps); default false */
     bool enhanced_text; /* gnuplot enhanced text in labels; default true */
+    bool bare;          /* picture only: no tics, axis labels, colour box or legend, no
+                           margins (insets) */
     bool diagonal;      /* the dashed y = x line (a CDF with no correlation) */
     const char *diagonal_label; /* legend text of the diagonal; NULL: none */
     sb_plot_palette palette;
@@ -212,6 +214,11 @@ typedef struct sb_panel_options {
     const char *title;       /* over all panels; NULL: none */
     int width_px, height_px; /* 0: cols x the first figure's width, rows x its height */
     const char *provenance;  /* NULL: the first figure's */
+    /* Free placement instead of the grid (insets, Fig. 5): 4 numbers per panel, x, y,
+     * width, height as fractions of the image, (0, 0) at the bottom left; the plot area
+     * of panels after the first is cleared to white first. Insets usually want the
+     * `bare` figure option. NULL: the grid. */
+    const double *placement;
 } sb_panel_options;
 
 sb_panel_options sb_panel_options_default(void);

@@ -67,6 +67,7 @@ typedef struct plot_job {
     const char *title; /* over all panels (the single figure's title is its own) */
     int width_px, height_px;
     const char *provenance;
+    const double *placement; /* NULL or 4 per panel: x, y, w, h (screen fractions) */
 } plot_job;
 
 /* Write BASE.dat / BASE.gp (base_name is the file name without folder, used inside the

@@ -208,6 +208,17 @@ sb_status sb_plot_render_panels(const sb_figure *const *figs, size_t n,
     const sb_panel_options o = opt ? *opt : sb_panel_options_default();
     if (n > 26)
         return sb_error_set(err, SB_ERR_INVALID_ARG, "panels: %zu panels (at most 26)", n);
+    if (o.placement) {
+        for (size_t p = 0; p < n; p++) {
+            const double *pl = o.placement + 4 * p;
+            if (!(pl[0] >= 0 && pl[1] >= 0 && pl[2] > 0 && pl[3] > 0 && pl[0] + pl[2] <= 1.0001 &&
+                  pl[1] + pl[3] <= 1.0001))
+                return sb_error_set(err, SB_ERR_INVALID_ARG,
+                                    "panels: placement of panel %zu (%g %g %g %g) is not inside "
+                                    "the image (fractions 0..1)",
+                                    p, pl[0], pl[1], pl[2], pl[3]);
+        }
+    }
     int rows = o.rows, cols = o.cols;
     if (rows < 0 || cols < 0)
         return sb_error_set(err, SB_ERR_INVALID_ARG, "panels: negative rows or cols");
@@ -218,14 +229,16 @@ sb_status sb_plot_render_panels(const sb_figure *const *figs, size_t n,
         return sb_error_set(err, SB_ERR_INVALID_ARG, "panels: %zu figures do not fit %d x %d",
                             n, rows, cols);
     const sb_figure_options *f0 = &figs[0]->opt;
-    const int w = o.width_px > 0 ? o.width_px : cols * f0->width_px;
-    const int h = o.height_px > 0 ? o.height_px : rows * f0->height_px;
+    const int gc = o.placement ? 1 : cols, gr = o.placement ? 1 : rows;
+    const int w = o.width_px > 0 ? o.width_px : gc * f0->width_px;
+    const int h = o.height_px > 0 ? o.height_px : gr * f0->height_px;
     if (w < 100 || h < 100 || w > 20000 || h > 20000)
         return sb_error_set(err, SB_ERR_INVALID_ARG, "panels: size %d x %d px out of range", w,
                             h);
     const plot_job job = {.figs = figs, .n = n, .rows = rows, .cols = cols,
                           .letters = o.letters, .title = o.title, .width_px = w,
                           .height_px = h,
-                          .provenance = o.provenance ? o.provenance : f0->provenance};
+                          .provenance = o.provenance ? o.provenance : f0->provenance,
+                          .placement = o.placement};
     return render_job(&job, path_base, err);
 }

@@ -474,6 +474,12 @@ static void put_layout(FILE *fp, const sb_figure *fig)
         if (o->grid) fputs("set grid noxtics\n", fp);
     }
     put_markers(fp, fig);
+    if (o->bare)
+        fputs("# bare: the picture only\n"
+              "unset xtics\nunset ytics\nunset y2tics\nunset mxtics\nunset mytics\n"
+              "unset xlabel\nunset ylabel\nunset y2label\nunset cblabel\nunset colorbox\n"
+              "unset key\nunset grid\nunset title\nset margins 0,0,0,0\n",
+              fp);
 }
 
 /* The plot command of one figure, its data blocks starting at index *k. */
@@ -587,7 +593,8 @@ sb_status plot_write_script(const plot_job *job, const char *path, const char *b
     if (!panels) {
         put_plot(fp, job->figs[0], &k);
     } else {
-        fprintf(fp, "    set multiplot layout %d,%d", job->rows, job->cols);
+        if (job->placement) fputs("    set multiplot", fp);
+        else fprintf(fp, "    set multiplot layout %d,%d", job->rows, job->cols);
         if (job->title) {
             fputs(" title ", fp);
             plot_put_string(fp, job->title);
@@ -596,13 +603,23 @@ sb_status plot_write_script(const plot_job *job, const char *path, const char *b
         fputc('\n', fp);
         for (size_t p = 0; p < job->n && st == SB_OK; p++) {
             fprintf(fp, "    # --- panel %c\n", (char)('a' + p % 26));
-            if (p > 0) fputs("    reset\n    set encoding utf8\n", fp);
+            /* Every panel starts from gnuplot's defaults, the first too: the loop runs
+             * once per output and must not inherit the last panel's settings. */
+            fputs("    reset\n    set encoding utf8\n", fp);
             char *buf = NULL;
             size_t len = 0;
             FILE *mem = open_memstream(&buf, &len);
             if (!mem) {
                 st = sb_error_set(err, SB_ERR_NOMEM, "figure: out of memory");
                 break;
+            }
+            if (job->placement) {
+                const double *pl = job->placement + 4 * p;
+                fprintf(mem, "set origin %g,%g\nset size %g,%g\n", pl[0], pl[1], pl[2], pl[3]);
+                if (p > 0)
+                    fputs("set object 1001 rectangle from graph 0,0 to graph 1,1 behind "
+                          "fillcolor rgb 'white' fillstyle solid noborder\n",
+                          mem);
             }
             put_layout(mem, job->figs[p]);
             if (job->letters) {

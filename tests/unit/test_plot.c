@@ -796,6 +796,9 @@ Test(plot, panels_share_one_image_data_file_and_script)
     po.title = "Panels";
     cr_assert_eq(sb_plot_render_panels(figs, 2, &po, base, &err), SB_OK, "%s", err.msg);
     check_all(base, 2000, 700, "(b)");
+    /* both panels in the SVG too (the second pass over the outputs redraws panel a) */
+    check_svg(base, "(a)");
+    check_svg(base, "no correlation");
     char dat[4300], gp[4300];
     snprintf(dat, sizeof dat, "%s.dat", base);
     snprintf(gp, sizeof gp, "%s.gp", base);
@@ -820,4 +823,46 @@ Test(plot, panels_share_one_image_data_file_and_script)
     cr_expect_eq(sb_plot_render_panels(figs, 2, &po, base, &err), SB_ERR_INVALID_ARG);
     sb_figure_free(fa);
     sb_figure_free(fb);
+}
+
+Test(plot, inset_placement_and_bare_pictures)
+{
+    need_gnuplot();
+    const char *dir = tmpdir("panels");
+    char base[4200];
+    path_of(base, sizeof base, dir, "inset");
+    const double tq[] = {600, 700, 800, 900}, delta[] = {9, 8, 5, 4};
+    const bool banded[] = {true, true, false, false};
+    double x[50], y[50], v[50];
+    for (int i = 0; i < 50; i++) {
+        x[i] = (i % 7) * 3.0;
+        y[i] = (i / 7) * 3.0;
+        v[i] = i;
+    }
+    sb_figure *main_fig, *inset;
+    sb_error err;
+    cr_assert_eq(sb_figure_threshold_scatter(&main_fig, 4, tq, delta, banded, 6.0, "6 %", NULL,
+                                             &err),
+                 SB_OK);
+    sb_atom_map_options mo = sb_atom_map_options_default();
+    mo.figure.bare = true;
+    cr_assert_eq(sb_figure_atom_map(&inset, 50, x, y, v, &mo, &err), SB_OK);
+    const sb_figure *figs[2] = {main_fig, inset};
+    const double place[8] = {0, 0, 1, 1, 0.6, 0.55, 0.3, 0.35};
+    sb_panel_options po = sb_panel_options_default();
+    po.letters = false;
+    po.placement = place;
+    cr_assert_eq(sb_plot_render_panels(figs, 2, &po, base, &err), SB_OK, "%s", err.msg);
+    check_all(base, 1000, 700, "quench"); /* size and outputs of the main figure */
+    char gp[4300];
+    snprintf(gp, sizeof gp, "%s.gp", base);
+    cr_expect(file_contains(gp, "set origin 0.6,0.55"));
+    cr_expect(file_contains(gp, "set size 0.3,0.35"));
+    cr_expect(file_contains(gp, "unset xtics"));
+    cr_expect(!file_contains(gp, "'(a)'"), "letters were switched off");
+    const double outside[8] = {0, 0, 1, 1, 0.8, 0.8, 0.3, 0.3};
+    po.placement = outside;
+    cr_expect_eq(sb_plot_render_panels(figs, 2, &po, base, &err), SB_ERR_INVALID_ARG);
+    sb_figure_free(main_fig);
+    sb_figure_free(inset);
 }
