@@ -26,7 +26,7 @@ void block_counts(const sb_cell &cell, size_t n, int nb[3])
     double w[3];
     sb_cell_widths(&cell, w);
     const double vol = sb_cell_volume(&cell);
-    const double per_block = 5.0;
+    const double per_block = 3.0;
     const double side = std::cbrt(per_block * vol / (double)(n ? n : 1));
     for (int k = 0; k < 3; k++) {
         int b = (int)(w[k] / side);
