@@ -40,7 +40,11 @@
  *   - Rendering writes each output through a temporary name and renames it into place, so
  *     a failed render leaves no half figure (and no BASE.png / BASE.svg at all).
  *
- * Usage (a builder, one extra marker, render, free):
+ * Usage (a builder, one extra marker, render, free), from an sb_band_result r of
+ * shearband/analysis.h (this module does not depend on analysis: profiles are plain arrays):
+ *     sb_plot_profile px = {r.profile[0].n, r.profile[0].centre, r.profile[0].value};
+ *     sb_plot_profile py = {r.profile[1].n, r.profile[1].centre, r.profile[1].value};
+ *     double band = r.found ? r.signed_position : NAN;
  *     sb_figure *fig;
  *     sb_figure_options o = sb_figure_options_default();
  *     o.title = "sample 3, orientation 7";
