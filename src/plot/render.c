@@ -64,6 +64,11 @@ bool sb_plot_gnuplot_available(const sb_figure_options *opt)
 static sb_status split_base(const char *path_base, char *dir, size_t dsz, char *name,
                             size_t nsz, sb_error *err)
 {
+    for (const unsigned char *c = (const unsigned char *)path_base; *c; c++)
+        if (*c < 0x20 || *c == 0x7f) /* cannot be written inside a gnuplot string */
+            return sb_error_set(err, SB_ERR_INVALID_ARG,
+                                "figure: output path contains a control character (byte %u)",
+                                (unsigned)*c);
     const char *slash = strrchr(path_base, '/');
     const char *nm = slash ? slash + 1 : path_base;
     if (!nm[0])

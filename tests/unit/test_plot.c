@@ -740,6 +740,7 @@ Test(plot, invalid_arguments)
     cr_assert_eq(sb_figure_add_series(fig, &s, &err), SB_OK);
     cr_expect_eq(sb_plot_render(fig, "/nonexistent/folder/fig", &err), SB_ERR_IO);
     cr_expect_eq(sb_plot_render(fig, "endswithslash/", &err), SB_ERR_INVALID_ARG);
+    cr_expect_eq(sb_plot_render(fig, "new\nline", &err), SB_ERR_INVALID_ARG);
     /* colour-mapped series without values, error bars without errors */
     s.style = SB_PLOT_ATOMS;
     cr_expect_eq(sb_figure_add_series(fig, &s, &err), SB_ERR_INVALID_ARG);
