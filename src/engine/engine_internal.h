@@ -15,7 +15,11 @@ int engine_cached_version(void);
 /* Pointer to MPI_COMM_WORLD, as an opaque communicator for sb_engine_options.mpi_comm. */
 const void *engine_world_comm(void);
 /* Replace the element names remembered for types 1..ntypes (after read_restart). */
-sb_status engine_set_type_names(sb_engine *e, int ntypes, const char (*names)[SB_ELEMENT_LEN]);
+sb_status engine_set_type_names(sb_engine *e, int ntypes, const char *const *names);
+
+/* Mirror the engine's current call ("run 1000", "lammps_get_thermo(pe)") into buf, a
+ * buffer shared with the parent of a forked job (NULL to stop). */
+void engine_set_shared_call_buffer(char *buf, size_t size);
 
 /* Small, seedable, platform-independent RNG (splitmix64 seeding xoshiro256**), so that
  * "same seed -> same glass / same shuffle" holds everywhere. */

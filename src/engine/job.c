@@ -25,11 +25,13 @@
  * break the communicator), where an error without exceptions aborts the MPI job.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -113,15 +115,22 @@ static sb_status run_forked(const sb_engine_job *job, sb_error *err)
     if (pipe(fds) != 0)
         return sb_error_set(err, SB_ERR_IO, "cannot create a pipe for the LAMMPS job: %s",
                             strerror(errno));
+    /* One shared page: the child mirrors its current engine call into it. */
+    enum { CALL_BUF = 4096 };
+    char *call = mmap(NULL, CALL_BUF, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (call == MAP_FAILED) call = NULL;
+    else call[0] = '\0';
     fflush(NULL);
     const pid_t pid = fork();
     if (pid < 0) {
+        if (call) munmap(call, CALL_BUF);
         close(fds[0]);
         close(fds[1]);
         return sb_error_set(err, SB_ERR_IO, "cannot fork the LAMMPS job: %s", strerror(errno));
     }
     if (pid == 0) {
         close(fds[0]);
+        if (call) engine_set_shared_call_buffer(call, CALL_BUF);
         job_record rec;
         memset(&rec, 0, sizeof rec);
         sb_error_clear(&rec.err);
@@ -145,19 +154,31 @@ static sb_status run_forked(const sb_engine_job *job, sb_error *err)
     int wstatus = 0;
     while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) continue;
 
+    char last_call[512] = "";
+    if (call) {
+        snprintf(last_call, sizeof last_call, "%s", call);
+        munmap(call, CALL_BUF);
+    }
     if (got == sizeof rec && (rec.status != SB_OK || got_result == job->result_size)) {
         if (rec.status == SB_OK) return SB_OK;
         if (err) *err = rec.err;
         return (sb_status)rec.status;
     }
-    char msg[SB_ERROR_MSG_LEN - 64];
+    char msg[SB_ERROR_MSG_LEN - 600];
     const char *log = job->engine_opt.log_path;
-    if (sb_engine_log_error(log, msg, sizeof msg))
+    if (sb_engine_log_error(log, msg, sizeof msg)) {
+        /* LAMMPS's "Last command" is its last text command; a library call after it
+         * (gather, thermo query) is named separately. */
+        if (last_call[0] && !strstr(msg, last_call))
+            return sb_error_set(err, SB_ERR_ENGINE, "LAMMPS: %s [in engine call: %s]", msg,
+                                last_call);
         return sb_error_set(err, SB_ERR_ENGINE, "LAMMPS: %s", msg);
+    }
     if (WIFSIGNALED(wstatus))
         return sb_error_set(err, SB_ERR_INTERRUPTED,
-                            "the LAMMPS job was killed by signal %d (%s); checkpoints were kept",
-                            WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+                            "the LAMMPS job was killed by signal %d (%s) during '%.300s'; "
+                            "checkpoints were kept",
+                            WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)), last_call);
     return sb_error_set(err, SB_ERR_ENGINE,
                         "the LAMMPS job exited with status %d without an ERROR line in %s",
                         WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1, log ? log : "(no log)");

@@ -118,18 +118,33 @@ static bool starts_with(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* The job runner may give a buffer shared with the parent process, so that a parent
+ * whose child died inside LAMMPS can name the engine call that was running. */
+static char *shared_call;
+static size_t shared_call_size;
+
+void engine_set_shared_call_buffer(char *buf, size_t size)
+{
+    shared_call = buf;
+    shared_call_size = size;
+}
+
+static void note_call(sb_engine *e)
+{
+    if (shared_call && shared_call_size) snprintf(shared_call, shared_call_size, "%s", e->last_cmd);
+}
+
 static sb_status raw_command(sb_engine *e, const char *cmd, sb_error *err)
 {
     snprintf(e->last_cmd, sizeof e->last_cmd, "%s", cmd);
+    note_call(e);
     lammps_command(e->lmp, cmd);
     sb_status st = check_error(e, err);
     if (st != SB_OK) return st;
-    if (starts_with(cmd, "run") || starts_with(cmd, "minimize")) e->thermo_current = true;
-    else if (starts_with(cmd, "change_box") || starts_with(cmd, "displace_atoms") ||
-             starts_with(cmd, "create_") || starts_with(cmd, "delete_") ||
-             starts_with(cmd, "read_") || starts_with(cmd, "thermo_style") ||
-             starts_with(cmd, "set "))
-        e->thermo_current = false;
+    /* Thermo values are current only right after a run or minimize: many commands
+     * (write_restart, change_box, fix, ...) re-initialise LAMMPS, which marks every
+     * compute stale, and querying one then makes LAMMPS exit. */
+    e->thermo_current = starts_with(cmd, "run") || starts_with(cmd, "minimize");
     return SB_OK;
 }
 
@@ -288,6 +303,7 @@ sb_status sb_engine_load_structure(sb_engine *e, const sb_structure *s, bool tri
                           : lammps_encode_image_flags(0, 0, 0);
     }
     snprintf(e->last_cmd, sizeof e->last_cmd, "lammps_create_atoms(%d atoms)", n);
+    note_call(e);
     /* Every rank passes all atoms; LAMMPS keeps those inside its subdomain. */
     const int created = lammps_create_atoms(e->lmp, n, ids, s->type, s->x, NULL, img, 1);
     free(ids);
@@ -308,7 +324,7 @@ sb_status sb_engine_load_structure(sb_engine *e, const sb_structure *s, bool tri
     return st;
 }
 
-sb_status engine_set_type_names(sb_engine *e, int ntypes, const char (*names)[SB_ELEMENT_LEN])
+sb_status engine_set_type_names(sb_engine *e, int ntypes, const char *const *names)
 {
     if (ntypes < 1 || ntypes > ENGINE_MAX_TYPES) return SB_ERR_INVALID_ARG;
     e->ntypes = ntypes;
@@ -334,6 +350,7 @@ sb_status sb_engine_gather_x(sb_engine *e, double *x, int *image, sb_error *err)
     sb_status st = check_ids(e, &n, err);
     if (st != SB_OK) return st;
     snprintf(e->last_cmd, sizeof e->last_cmd, "lammps_gather_atoms(x)");
+    note_call(e);
     lammps_gather_atoms(e->lmp, name_x, 1, 3, x);
     if (image) {
         int *packed = malloc(n * sizeof *packed);
@@ -351,6 +368,7 @@ sb_status sb_engine_scatter_x(sb_engine *e, const double *x, sb_error *err)
     sb_status st = check_ids(e, &n, err);
     if (st != SB_OK) return st;
     snprintf(e->last_cmd, sizeof e->last_cmd, "lammps_scatter_atoms(x)");
+    note_call(e);
     union {
         const double *in;
         void *out;
@@ -374,6 +392,7 @@ sb_status sb_engine_set_cell(sb_engine *e, const sb_cell *cell, sb_error *err)
     memcpy(lo, cell->lo, sizeof lo);
     memcpy(hi, cell->hi, sizeof hi);
     snprintf(e->last_cmd, sizeof e->last_cmd, "lammps_reset_box");
+    note_call(e);
     lammps_reset_box(e->lmp, lo, hi, cell->xy, cell->yz, cell->xz);
     e->thermo_current = false;
     return check_error(e, err);
@@ -422,6 +441,7 @@ sb_status sb_engine_thermo(sb_engine *e, const char *keyword, double *value, sb_
         return sb_error_set(err, SB_ERR_INVALID_ARG,
                             "thermo keyword '%s' is not current: run or minimize first", keyword);
     snprintf(e->last_cmd, sizeof e->last_cmd, "lammps_get_thermo(%s)", keyword);
+    note_call(e);
     *value = lammps_get_thermo(e->lmp, keyword);
     return check_error(e, err);
 }
