@@ -1,0 +1,188 @@
+/*
+ * Where the shear band is, from a per-atom D2min field (METHOD.md section 5; definitions,
+ * the no-band rule and its defaults are documented in shearband/analysis.h).
+ *
+ * Steps: (1) mark the top f_top of atoms by D2min, with a total order (value descending,
+ * then id ascending) so that the same field gives the same marks whatever the file order
+ * or the sort implementation; (2) fraction profiles of the marks along X and Y with
+ * sb_slab_profile; (3) the band is the highest peak of the two; (4) the peak is tested
+ * against random placement (binomial z-score) and against the largest excess the slab
+ * could hold (concentration), so that the same thresholds work for any box size, slab
+ * width and f_top.
+ */
+#include "shearband/analysis.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+sb_band_options sb_band_options_default(void)
+{
+    sb_band_options o;
+    o.f_top = 0.01;
+    o.width = 19.0;
+    o.step = 1.0;
+    o.z_min = 5.0;
+    o.concentration_min = 0.3;
+    return o;
+}
+
+void sb_band_result_free(sb_band_result *r)
+{
+    if (!r) return;
+    sb_profile_free(&r->profile[0]);
+    sb_profile_free(&r->profile[1]);
+    memset(r, 0, sizeof *r);
+}
+
+typedef struct band_key {
+    double v;
+    int64_t id;
+    size_t idx;
+} band_key;
+
+static int band_key_cmp(const void *pa, const void *pb)
+{
+    const band_key *a = pa, *b = pb;
+    if (a->v > b->v) return -1;
+    if (a->v < b->v) return 1;
+    if (a->id < b->id) return -1;
+    if (a->id > b->id) return 1;
+    return 0;
+}
+
+sb_status sb_top_fraction_mask(const double *value, const int64_t *id, size_t n, double f_top,
+                               unsigned char *mask, size_t *n_top_out, double *threshold_out,
+                               sb_error *err)
+{
+    if (!(f_top > 0.0) || !(f_top <= 1.0))
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "f_top must be in (0, 1], got %g", f_top);
+    if (n == 0) return sb_error_set(err, SB_ERR_INVALID_ARG, "no atoms to rank");
+    band_key *key = malloc(n * sizeof *key);
+    if (!key) return sb_error_set(err, SB_ERR_NOMEM, "out of memory ranking %zu atoms", n);
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(value[i])) {
+            free(key);
+            return sb_error_set(err, SB_ERR_NUMERIC,
+                                "per-atom value of atom %lld is not finite (%g)",
+                                (long long)(id ? id[i] : (int64_t)i), value[i]);
+        }
+        key[i].v = value[i];
+        key[i].id = id ? id[i] : (int64_t)i;
+        key[i].idx = i;
+    }
+    qsort(key, n, sizeof *key, band_key_cmp);
+    double nt = round(f_top * (double)n);
+    if (nt < 1.0) nt = 1.0;
+    size_t n_top = (size_t)nt;
+    if (n_top > n) n_top = n;
+    memset(mask, 0, n);
+    for (size_t k = 0; k < n_top; k++) mask[key[k].idx] = 1;
+    if (n_top_out) *n_top_out = n_top;
+    if (threshold_out) *threshold_out = key[n_top - 1].v;
+    free(key);
+    return SB_OK;
+}
+
+sb_status sb_band_locate(const sb_cell *cell, const double *x, const int64_t *id,
+                         const double *d2min, const double *shear_strain, size_t n,
+                         const sb_band_options *opt, sb_band_result *res, sb_error *err)
+{
+    const sb_band_options o = opt ? *opt : sb_band_options_default();
+    if (!(o.z_min >= 0.0) || !(o.concentration_min >= 0.0) || !(o.concentration_min <= 1.0))
+        return sb_error_set(err, SB_ERR_INVALID_ARG,
+                            "band thresholds must be z_min >= 0 and concentration_min in [0, 1]");
+    sb_band_result_free(res);
+    res->strain_std = NAN;
+    res->strain_mean = NAN;
+    unsigned char *mask = malloc(n ? n : 1);
+    double *ind = malloc((n ? n : 1) * sizeof *ind);
+    if (!mask || !ind) {
+        free(mask), free(ind);
+        return sb_error_set(err, SB_ERR_NOMEM, "out of memory locating the band");
+    }
+    sb_status st = sb_top_fraction_mask(d2min, id, n, o.f_top, mask, &res->n_top, &res->threshold, err);
+    if (st == SB_OK) {
+        for (size_t i = 0; i < n; i++) ind[i] = mask[i];
+        for (int axis = 0; axis < 2 && st == SB_OK; axis++) {
+            sb_slab_options so = sb_slab_options_default();
+            so.axis = axis;
+            so.width = o.width;
+            so.step = o.step;
+            so.mode = SB_SLAB_FRACTION;
+            st = sb_slab_profile(cell, x, ind, n, &so, &res->profile[axis], err);
+        }
+    }
+    free(mask);
+    free(ind);
+    if (st != SB_OK) {
+        sb_band_result_free(res);
+        return st;
+    }
+
+    /* The highest peak; scanning Y first makes a tie go to the horizontal band. */
+    int best_axis = -1;
+    size_t best_m = 0;
+    double best = -1.0;
+    for (int a = 1; a >= 0; a--) {
+        const sb_profile *p = &res->profile[a];
+        for (size_t m = 0; m < p->n; m++)
+            if (p->value[m] > best) {
+                best = p->value[m];
+                best_axis = a;
+                best_m = m;
+            }
+    }
+    const sb_profile *p = &res->profile[best_axis];
+    double mean = 0.0;
+    for (size_t m = 0; m < p->n; m++) mean += p->value[m];
+    mean /= (double)p->n;
+    res->axis = best_axis;
+    res->centre = p->centre[best_m];
+    res->signed_position = sb_profile_signed_position(best_axis, res->centre);
+    res->peak = best;
+    res->mean = mean;
+    res->peak_to_mean = mean > 0.0 ? best / mean : 0.0;
+    res->n_slab = p->count[best_m];
+
+    const double f = (double)res->n_top / (double)n;
+    if (res->n_slab > 0 && f < 1.0) {
+        res->z = (best - f) / sqrt(f * (1.0 - f) / (double)res->n_slab);
+        double pmax = (double)res->n_top / (double)res->n_slab;
+        if (pmax > 1.0) pmax = 1.0;
+        res->concentration = pmax > f ? (best - f) / (pmax - f) : 0.0;
+    }
+
+    if (shear_strain && n > 0) {
+        double s = 0.0, s2 = 0.0;
+        for (size_t i = 0; i < n; i++) s += shear_strain[i];
+        const double mu = s / (double)n;
+        for (size_t i = 0; i < n; i++) s2 += (shear_strain[i] - mu) * (shear_strain[i] - mu);
+        res->strain_mean = mu;
+        res->strain_std = sqrt(s2 / (double)n);
+    }
+
+    const double W = p->length;
+    if (o.width >= res->profile[0].length && o.width >= res->profile[1].length) {
+        res->found = 0;
+        snprintf(res->reason, sizeof res->reason,
+                 "no band: the slab (%g A) is at least as wide as the cell along X and Y", o.width);
+    } else if (res->z < o.z_min) {
+        res->found = 0;
+        snprintf(res->reason, sizeof res->reason,
+                 "no band: peak %.4f is only %.2f binomial standard errors above f_top %.4f (z_min %g)",
+                 best, res->z, f, o.z_min);
+    } else if (res->concentration < o.concentration_min) {
+        res->found = 0;
+        snprintf(res->reason, sizeof res->reason,
+                 "no band: peak concentration %.3f below %g (diffuse excess)", res->concentration,
+                 o.concentration_min);
+    } else {
+        res->found = 1;
+        snprintf(res->reason, sizeof res->reason,
+                 "%s band at %.1f A of %.1f A (z %.1f, concentration %.2f)",
+                 best_axis == 1 ? "horizontal" : "vertical", res->centre, W, res->z, res->concentration);
+    }
+    return SB_OK;
+}
