@@ -55,6 +55,10 @@ sb_engine_options sb_engine_options_default(void);
 
 /* Open a LAMMPS instance (see the conventions above for the commands it issues). */
 sb_status sb_engine_open(sb_engine **engine, const sb_engine_options *opt, sb_error *err);
+/* Replace the LAMMPS instance by a fresh one with the same options (the log continues in
+ * append mode); the handle stays valid. Used to start each AQS segment from a checkpoint
+ * in exactly the state a resumed run starts from. The force counter restarts at 0. */
+sb_status sb_engine_reset(sb_engine *engine, sb_error *err);
 /* Close the instance (MPI stays initialised: see sb_engine_finalize_mpi). NULL is fine. */
 void sb_engine_close(sb_engine *engine);
 /* Finalise MPI if LAMMPS initialised it (call once, at the very end of a process). */

@@ -39,6 +39,9 @@ static char name_x[] = "x", name_image[] = "image", name_type[] = "type";
 struct sb_engine {
     void *lmp;
     MPI_Comm comm;
+    bool have_comm; /* opened on a given communicator */
+    bool screen;
+    char log_path[4096]; /* "" = none */
     int rank;
     bool exceptions;
     bool thermo_current;
@@ -165,56 +168,77 @@ const char *sb_engine_last_command(const sb_engine *e)
     return e->last_cmd;
 }
 
+/* Create the LAMMPS instance of e from its stored options and issue the fixed setup.
+ * With append the log is opened in append mode (a reset keeps the earlier segments). */
+static sb_status open_instance(sb_engine *e, bool append, sb_error *err)
+{
+    /* LAMMPS wants char **: give it writable copies. */
+    char a_name[] = "shearband", a_nocite[] = "-nocite", a_screen[] = "-screen",
+         a_none[] = "none", a_log[] = "-log", a_lognone[] = "none";
+    char a_logpath[4096];
+    snprintf(a_logpath, sizeof a_logpath, "%s", e->log_path);
+    char *args[8];
+    int nargs = 0;
+    args[nargs++] = a_name;
+    args[nargs++] = a_nocite;
+    if (!e->screen) {
+        args[nargs++] = a_screen;
+        args[nargs++] = a_none;
+    }
+    args[nargs++] = a_log;
+    args[nargs++] = (e->log_path[0] && !append) ? a_logpath : a_lognone;
+    args[nargs] = NULL;
+    if (e->have_comm) e->lmp = lammps_open(nargs, args, e->comm, NULL);
+    else e->lmp = lammps_open_no_mpi(nargs, args, NULL);
+    if (!e->lmp)
+        return sb_error_set(err, SB_ERR_ENGINE, "LAMMPS instance could not be created (log %s)",
+                            e->log_path[0] ? e->log_path : "none");
+    if (!e->have_comm) e->comm = MPI_COMM_WORLD;
+    MPI_Comm_rank(e->comm, &e->rank);
+    cached_version = lammps_version(e->lmp);
+    e->thermo_current = false;
+    e->counting = false;
+    sb_status st = SB_OK;
+    if (append && e->log_path[0]) st = sb_engine_command(e, err, "log %s append", e->log_path);
+    static const char *const setup[] = {
+        "units metal", "atom_style atomic", "atom_modify map array", "boundary p p p",
+    };
+    for (size_t c = 0; c < sizeof setup / sizeof setup[0] && st == SB_OK; c++)
+        st = raw_command(e, setup[c], err);
+    return st;
+}
+
 sb_status sb_engine_open(sb_engine **out, const sb_engine_options *opt, sb_error *err)
 {
     *out = NULL;
     sb_engine_options def = sb_engine_options_default();
     if (!opt) opt = &def;
+    if (opt->log_path && strlen(opt->log_path) >= sizeof(((sb_engine *)0)->log_path))
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "log path too long: %s", opt->log_path);
     sb_engine *e = calloc(1, sizeof *e);
     if (!e) return sb_error_set(err, SB_ERR_NOMEM, "cannot allocate an engine");
     e->exceptions = sb_engine_has_exceptions();
-    /* LAMMPS wants char **: give it writable copies. */
-    char a_name[] = "shearband", a_nocite[] = "-nocite", a_screen[] = "-screen",
-         a_none[] = "none", a_log[] = "-log", a_lognone[] = "none";
-    char a_logpath[4096];
-    snprintf(a_logpath, sizeof a_logpath, "%s", opt->log_path ? opt->log_path : "");
-    char *args[8];
-    int nargs = 0;
-    args[nargs++] = a_name;
-    args[nargs++] = a_nocite;
-    if (!opt->screen) {
-        args[nargs++] = a_screen;
-        args[nargs++] = a_none;
-    }
-    args[nargs++] = a_log;
-    args[nargs++] = opt->log_path ? a_logpath : a_lognone;
-    args[nargs] = NULL;
+    e->screen = opt->screen;
+    if (opt->log_path) snprintf(e->log_path, sizeof e->log_path, "%s", opt->log_path);
     if (opt->mpi_comm) {
         memcpy(&e->comm, opt->mpi_comm, sizeof e->comm);
-        e->lmp = lammps_open(nargs, args, e->comm, NULL);
-    } else {
-        e->lmp = lammps_open_no_mpi(nargs, args, NULL);
-        e->comm = MPI_COMM_WORLD;
+        e->have_comm = true;
     }
-    if (!e->lmp) {
-        free(e);
-        return sb_error_set(err, SB_ERR_ENGINE, "LAMMPS instance could not be created (log %s)",
-                            opt->log_path ? opt->log_path : "none");
-    }
-    MPI_Comm_rank(e->comm, &e->rank);
-    cached_version = lammps_version(e->lmp);
-    static const char *const setup[] = {
-        "units metal", "atom_style atomic", "atom_modify map array", "boundary p p p",
-    };
-    sb_status st = SB_OK;
-    for (size_t c = 0; c < sizeof setup / sizeof setup[0] && st == SB_OK; c++)
-        st = raw_command(e, setup[c], err);
+    sb_status st = open_instance(e, false, err);
     if (st != SB_OK) {
         sb_engine_close(e);
         return st;
     }
     *out = e;
     return SB_OK;
+}
+
+sb_status sb_engine_reset(sb_engine *e, sb_error *err)
+{
+    if (e->lmp) lammps_close(e->lmp);
+    e->lmp = NULL;
+    e->force_evals = 0;
+    return open_instance(e, true, err);
 }
 
 void sb_engine_close(sb_engine *e)
