@@ -39,5 +39,7 @@ bool cli_is_tty(int fd);
 
 /* Each command (one per app/cmd_*.c). */
 int cmd_info(int argc, char **argv);
+int cmd_quench(int argc, char **argv);
+int cmd_shear(int argc, char **argv);
 
 #endif

@@ -9,6 +9,8 @@
 
 static const cli_command commands[] = {
     {"info", "atom count, species, cell, volume and density of a structure file", cmd_info},
+    {"quench", "make a Cu-Zr glass by melt-quench MD (LAMMPS)", cmd_quench},
+    {"shear", "athermal quasistatic simple shear of a glass (LAMMPS)", cmd_shear},
 };
 static const size_t ncommands = sizeof commands / sizeof commands[0];
 
