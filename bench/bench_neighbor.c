@@ -231,7 +231,7 @@ int main(int argc, char **argv)
         (n + 1) * sizeof *nl.offset + nl.capacity * (sizeof *nl.j + 3 * sizeof *nl.d);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("n=%zu box=%.6f cutoff=%g bin_factor=%g half=%d entries=%zu pairs=%zu "
+    printf("n=%zu box=%.17g cutoff=%g bin_factor=%g half=%d entries=%zu pairs=%zu "
            "t1=%.6f cpu1=%.6f t2=%.6f cold=%.6f list_mb=%.1f rss_mb=%.1f\n",
            n, box, rc, o.bin_factor, half, entries, half ? entries : entries / 2, t1, c1, t2, cold,
            (double)list_bytes / 1048576.0, (double)ru.ru_maxrss / 1024.0);
