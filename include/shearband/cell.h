@@ -57,10 +57,10 @@ void sb_cell_vec_to_frac(const sb_cell *cell, const double d[3], double ds[3]);
  * updated so that the unwrapped position r + image H is unchanged. */
 void sb_cell_wrap(const sb_cell *cell, double r[3], int image[3]);
 
-/* Replace the difference vector d by its shortest periodic image. The fractional
- * components are rounded to nearest, then the 26 neighbouring images are checked, which
- * gives the true minimum image for any cell whose tilts obey LAMMPS's limits
- * (|xy| <= lx/2 etc.) and for moderately over-tilted cells such as AQS at 20 % strain. */
+/* Replace the difference vector d by its shortest periodic image, exactly, for any cell.
+ * The fractional components are rounded to nearest and the 26 neighbouring images are
+ * checked; that is already exact for well-shaped cells. For elongated or heavily tilted
+ * cells a wider box of images, bounded through the perpendicular widths, is searched. */
 void sb_cell_min_image(const sb_cell *cell, double d[3]);
 
 #ifdef __cplusplus

@@ -22,9 +22,10 @@ sb_status sb_cell_set(sb_cell *cell, const double lo[3], const double hi[3],
     double l[3];
     for (int k = 0; k < 3; k++) {
         l[k] = hi[k] - lo[k];
-        if (!(l[k] > 0.0))
+        if (!(l[k] > 0.0) || !isfinite(l[k]))
             return sb_error_set(err, SB_ERR_GEOMETRY,
-                                "cell has zero or negative length %g along %c (volume must be > 0)",
+                                "cell has zero, negative or overflowing length %g along %c "
+                                "(volume must be finite and > 0)",
                                 l[k], "xyz"[k]);
     }
     memset(cell, 0, sizeof *cell);
@@ -130,6 +131,25 @@ void sb_cell_wrap(const sb_cell *cell, double r[3], int image[3])
     sb_cell_to_cart(cell, s, r);
 }
 
+/* Best of base + n H over n in [-r0,r0] x [-r1,r1] x [-r2,r2]; updates best/best2. */
+static void min_image_search(const sb_cell *cell, const double base[3], const int r[3],
+                             double best[3], double *best2)
+{
+    for (int i = -r[0]; i <= r[0]; i++)
+        for (int j = -r[1]; j <= r[1]; j++)
+            for (int k = -r[2]; k <= r[2]; k++) {
+                const double sh[3] = {i, j, k};
+                double v[3];
+                sb_cell_frac_to_vec(cell, sh, v);
+                for (int m = 0; m < 3; m++) v[m] += base[m];
+                const double r2 = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
+                if (r2 < *best2) {
+                    *best2 = r2;
+                    memcpy(best, v, 3 * sizeof *v);
+                }
+            }
+}
+
 void sb_cell_min_image(const sb_cell *cell, double d[3])
 {
     double ds[3];
@@ -142,22 +162,25 @@ void sb_cell_min_image(const sb_cell *cell, double d[3])
         return;
     }
     /* Rounding in fractional space is exact only for orthogonal cells; for tilted ones a
-     * neighbouring image can be shorter, so take the best of the 27 candidates. */
+     * neighbouring image can be shorter. First take the best of the 27 nearest candidates.
+     * Then make it exact: any image v = base + n H no longer than the best found so far
+     * has |ds_k(v)| <= |best| / w_k (w_k the perpendicular width), and |ds_k(base)| <= 1/2,
+     * so |n_k| <= 1/2 + |best| / w_k. For well-shaped cells that bound is 1 and we are
+     * done; for elongated or heavily tilted cells the wider box is searched. */
     double best[3] = {base[0], base[1], base[2]};
     double best2 = base[0] * base[0] + base[1] * base[1] + base[2] * base[2];
-    for (int i = -1; i <= 1; i++)
-        for (int j = -1; j <= 1; j++)
-            for (int k = -1; k <= 1; k++) {
-                if (!i && !j && !k) continue;
-                const double sh[3] = {i, j, k};
-                double v[3];
-                sb_cell_frac_to_vec(cell, sh, v);
-                for (int m = 0; m < 3; m++) v[m] += base[m];
-                const double r2 = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
-                if (r2 < best2) {
-                    best2 = r2;
-                    memcpy(best, v, sizeof best);
-                }
-            }
+    const int one[3] = {1, 1, 1};
+    min_image_search(cell, base, one, best, &best2);
+    int reach[3], wider = 0;
+    for (int k = 0; k < 3; k++) {
+        /* 1 / w_k = |column k of H^-1| */
+        const double g = sqrt(cell->hinv[0][k] * cell->hinv[0][k] +
+                              cell->hinv[1][k] * cell->hinv[1][k] +
+                              cell->hinv[2][k] * cell->hinv[2][k]);
+        const double bound = 0.5 + sqrt(best2) * g * (1.0 + 1e-12);
+        reach[k] = bound < 1e6 ? (int)floor(bound) : 1000000;
+        if (reach[k] > 1) wider = 1;
+    }
+    if (wider) min_image_search(cell, base, reach, best, &best2);
     memcpy(d, best, sizeof best);
 }

@@ -1,0 +1,495 @@
+/*
+ * Periodic neighbour lists by binning in fractional coordinates (API in shearband/neighbor.h).
+ *
+ * Why fractional bins. In a triclinic cell the Cartesian box is a parallelepiped, so we bin
+ * the reduced coordinates s in [0,1)^3 instead: bin k-index b_k = floor(s_k * nb_k). A pair
+ * at Cartesian separation |d| <= rc has reduced separation |ds_k| = |d . g_k| <= rc / w_k,
+ * where g_k is column k of H^-1 and w_k = 1/|g_k| the perpendicular width of the cell along
+ * axis k. Hence its bins differ by at most m_k = ceil(rc * nb_k / w_k) along k, and the
+ * stencil {-m_k..m_k}^3 around an atom's bin finds every neighbour, for any tilt.
+ *
+ * Images. The stencil offset t = b + delta is not folded into [0, nb) blindly: the
+ * neighbour bin is t mod nb and the image shift n = floor(t / nb). Every (bin, shift) pair
+ * corresponds to exactly one t, so each periodic image of each atom is visited once, even
+ * when 2 m_k + 1 > nb_k (cutoff larger than half the cell, or larger than the cell: then
+ * the same bin is visited with several shifts, giving several images of the same atom,
+ * including images of atom i itself). Only d = 0 (i itself, unshifted) is skipped.
+ * Displacements are computed from the wrapped positions r = s H and the shift n H, so
+ * d = r_j + n H - r_i is the true separation of one image pair whatever the input wrapping.
+ *
+ * Bin sizes: nb_k = max(1, floor(w_k * bin_factor / rc)), finer along axis 0 (see
+ * NB_AXIS0_REFINE). Bins are numbered with axis 0 fastest, so for one stencil row (fixed
+ * offsets along axes 1 and 2) the axis-0 offsets that share an image shift are consecutive
+ * bins, i.e. one contiguous run of sorted atoms: the inner loop runs over such segments
+ * (usually one per row, two when the row wraps around the cell), not over single bins.
+ *
+ * Layout and passes (plan, then execute):
+ *   1. validate, wrap every atom into [0,1)^3 and compute its bin (parallel over atoms);
+ *   2. counting sort of the atoms by bin: Cartesian wrapped positions are copied into bin
+ *      order so a stencil bin is one contiguous run of memory;
+ *   3. count pass: for each atom (in bin order, for locality) count its neighbours into
+ *      offset[i+1]; prefix sum gives the CSR offsets and the exact total, so j[] and d[]
+ *      are sized once (reusing the previous capacity) before anything is written;
+ *   4. fill pass: the same loop writes atom i's neighbours at offset[i]...
+ * Threads split the atoms (in bin order); the thread that handles atom i is the only writer
+ * of counts[i] and of row i, so no atomics or per-thread buffers are needed. Doing the
+ * distance tests twice costs less than the alternative (per-thread buffers + a copy of the
+ * whole list, with twice the peak memory), see bench/README.md.
+ */
+#include "shearband/neighbor.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Upper bound on the stencil reach along one axis (2^20 images of the cell). */
+enum { NB_MAX_REACH = 1 << 20 };
+
+/* Bins along axis 0 are this many times finer than along axes 1 and 2. A row of axis-0
+ * bins is one contiguous run of sorted atoms, so finer bins there cost no extra loop
+ * overhead but shrink the candidate window from 3 bins (>= 3 rc) towards 2 rc + a bin
+ * (measured: ~5-10 % faster at 32k atoms, rc = 5 A; bench/README.md). */
+static const double NB_AXIS0_REFINE = 2.0;
+
+sb_neighbor_options sb_neighbor_options_default(void)
+{
+    sb_neighbor_options o;
+    o.bin_factor = 1.0;
+    o.half = 0;
+    return o;
+}
+
+/* Per-axis stencil table: for home bin b and offset delta in [-m, m], the neighbour bin
+ * (b + delta) mod nb and its image shift floor((b + delta) / nb). */
+typedef struct nb_axis {
+    size_t nb;      /* bins along this axis */
+    long m;         /* stencil reach */
+    size_t *bin;    /* nb * (2m+1) */
+    long *shift;    /* nb * (2m+1) */
+} nb_axis;
+
+/* Along axis 0 (the fastest-varying bin index), consecutive stencil offsets that share one
+ * image shift are consecutive bins, hence ONE contiguous run of sorted atoms. For home bin
+ * b0, segments seg_start[b0] .. seg_start[b0+1]-1 cover the offsets -m0..m0 in order:
+ * bins seg_first..seg_last with image shift seg_shift. */
+typedef struct nb_segments {
+    size_t *start; /* nb0 + 1 */
+    size_t *first, *last;
+    long *shift;
+} nb_segments;
+
+typedef struct nb_plan {
+    nb_axis ax[3];
+    nb_segments seg;
+    size_t nbins;       /* nb0 * nb1 * nb2 */
+    size_t *bin_start;  /* nbins + 1: atoms of bin q are sorted[bin_start[q] .. bin_start[q+1]) */
+    size_t *sbin;       /* bin of each sorted atom */
+    uint32_t *orig;     /* original index of each sorted atom */
+    double *r;          /* wrapped Cartesian positions s H (origin lo) of the sorted atoms,
+                         * structure of arrays: x block, y block, z block (n each) */
+    size_t n;
+    size_t scratch_len;  /* most atoms in one segment: size of the per-thread scratch */
+    double h[3][3];
+    double rc2;
+    int half;
+} nb_plan;
+
+static void plan_free(nb_plan *p)
+{
+    for (int k = 0; k < 3; k++) {
+        free(p->ax[k].bin);
+        free(p->ax[k].shift);
+    }
+    free(p->seg.start);
+    free(p->seg.first);
+    free(p->seg.last);
+    free(p->seg.shift);
+    free(p->bin_start);
+    free(p->sbin);
+    free(p->orig);
+    free(p->r);
+}
+
+static long floor_div(long a, long b)
+{
+    long q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) q--;
+    return q;
+}
+
+/* Choose bins per axis: nb_k = max(1, floor(w_k * factor / rc)) (times NB_AXIS0_REFINE
+ * along axis 0), with the total capped at
+ * about 2 bins per atom (tiny cutoffs in big cells would otherwise make empty bins the
+ * dominant cost); the reach m_k is then recomputed from the final nb_k, so it stays exact. */
+static sb_status plan_axes(nb_plan *p, const double w[3], double rc, double factor, size_t n,
+                           sb_error *err)
+{
+    double want[3];
+    double total = 1.0;
+    for (int k = 0; k < 3; k++) {
+        want[k] = floor(w[k] * factor * (k == 0 ? NB_AXIS0_REFINE : 1.0) / rc);
+        if (!(want[k] >= 1.0)) want[k] = 1.0;
+        total *= want[k];
+    }
+    const double cap = 2.0 * (double)n + 64.0;
+    if (total > cap) {
+        const double f = cbrt(cap / total);
+        for (int k = 0; k < 3; k++) {
+            want[k] = floor(want[k] * f);
+            if (want[k] < 1.0) want[k] = 1.0;
+        }
+    }
+    p->nbins = 1;
+    for (int k = 0; k < 3; k++) {
+        nb_axis *a = &p->ax[k];
+        a->nb = (size_t)want[k];
+        const double reach = ceil(rc * (double)a->nb / w[k]);
+        if (!(reach <= (double)NB_MAX_REACH))
+            return sb_error_set(err, SB_ERR_INVALID_ARG,
+                                "neighbour cutoff %g spans more than %d cell widths along axis %d",
+                                rc, NB_MAX_REACH, k);
+        a->m = (long)reach;
+        const size_t span = 2 * (size_t)a->m + 1;
+        a->bin = malloc(a->nb * span * sizeof *a->bin);
+        a->shift = malloc(a->nb * span * sizeof *a->shift);
+        if (!a->bin || !a->shift)
+            return sb_error_set(err, SB_ERR_NOMEM, "out of memory for the neighbour stencil");
+        const long nbl = (long)a->nb;
+        for (long b = 0; b < nbl; b++)
+            for (long dlt = -a->m; dlt <= a->m; dlt++) {
+                const long t = b + dlt;
+                const long sh = floor_div(t, nbl);
+                const size_t idx = (size_t)b * span + (size_t)(dlt + a->m);
+                a->shift[idx] = sh;
+                a->bin[idx] = (size_t)(t - sh * nbl);
+            }
+        p->nbins *= a->nb;
+    }
+    /* Segments along axis 0: a new one starts whenever the image shift changes. */
+    const nb_axis *a0 = &p->ax[0];
+    const size_t span0 = 2 * (size_t)a0->m + 1;
+    nb_segments *sg = &p->seg;
+    sg->start = malloc((a0->nb + 1) * sizeof *sg->start);
+    sg->first = malloc(a0->nb * span0 * sizeof *sg->first);
+    sg->last = malloc(a0->nb * span0 * sizeof *sg->last);
+    sg->shift = malloc(a0->nb * span0 * sizeof *sg->shift);
+    if (!sg->start || !sg->first || !sg->last || !sg->shift)
+        return sb_error_set(err, SB_ERR_NOMEM, "out of memory for the neighbour stencil");
+    size_t ns = 0;
+    for (size_t b = 0; b < a0->nb; b++) {
+        sg->start[b] = ns;
+        for (size_t t = 0; t < span0; t++) {
+            const size_t bin = a0->bin[b * span0 + t];
+            const long sh = a0->shift[b * span0 + t];
+            if (t > 0 && sh == sg->shift[ns - 1]) {
+                sg->last[ns - 1] = bin;
+            } else {
+                sg->first[ns] = sg->last[ns] = bin;
+                sg->shift[ns] = sh;
+                ns++;
+            }
+        }
+    }
+    sg->start[a0->nb] = ns;
+    return SB_OK;
+}
+
+/* Wrap, bin and counting-sort the atoms. */
+static sb_status plan_atoms(nb_plan *p, const sb_cell *cell, const double *x, size_t n,
+                            sb_error *err)
+{
+    size_t *bin_of = malloc((n ? n : 1) * sizeof *bin_of);
+    double *s = malloc(3 * (n ? n : 1) * sizeof *s);
+    p->bin_start = calloc(p->nbins + 1, sizeof *p->bin_start);
+    p->sbin = malloc((n ? n : 1) * sizeof *p->sbin);
+    p->orig = malloc((n ? n : 1) * sizeof *p->orig);
+    p->r = malloc(3 * (n ? n : 1) * sizeof *p->r);
+    if (!bin_of || !s || !p->bin_start || !p->sbin || !p->orig || !p->r) {
+        free(bin_of);
+        free(s);
+        return sb_error_set(err, SB_ERR_NOMEM, "out of memory binning %zu atoms", n);
+    }
+    const size_t nb0 = p->ax[0].nb, nb1 = p->ax[1].nb;
+    size_t bad = n; /* smallest index of a non-finite atom, n if none */
+#pragma omp parallel for schedule(static) reduction(min : bad)
+    for (size_t i = 0; i < n; i++) {
+        const double *xi = x + 3 * i;
+        if (!isfinite(xi[0]) || !isfinite(xi[1]) || !isfinite(xi[2])) {
+            if (i < bad) bad = i;
+            bin_of[i] = 0;
+            continue;
+        }
+        double *si = s + 3 * i;
+        sb_cell_to_frac(cell, xi, si);
+        size_t bk[3];
+        for (int k = 0; k < 3; k++) {
+            double f = si[k] - floor(si[k]);
+            if (f >= 1.0) f -= 1.0; /* s just below an integer rounded up */
+            si[k] = f;
+            const size_t nbk = p->ax[k].nb;
+            size_t b = (size_t)(f * (double)nbk);
+            if (b >= nbk) b = nbk - 1;
+            bk[k] = b;
+        }
+        bin_of[i] = (bk[2] * nb1 + bk[1]) * nb0 + bk[0];
+    }
+    if (bad < n) {
+        const size_t i = bad;
+        free(bin_of);
+        free(s);
+        return sb_error_set(err, SB_ERR_NUMERIC,
+                            "neighbour list: position of atom %zu (0-based) is not finite "
+                            "(%g, %g, %g)", i, x[3 * i], x[3 * i + 1], x[3 * i + 2]);
+    }
+    /* Counting sort (serial and stable: it is a small fraction of the build). */
+    for (size_t i = 0; i < n; i++) p->bin_start[bin_of[i] + 1]++;
+    for (size_t q = 0; q < p->nbins; q++) p->bin_start[q + 1] += p->bin_start[q];
+    size_t *next = malloc((p->nbins ? p->nbins : 1) * sizeof *next);
+    if (!next) {
+        free(bin_of);
+        free(s);
+        return sb_error_set(err, SB_ERR_NOMEM, "out of memory sorting %zu atoms", n);
+    }
+    memcpy(next, p->bin_start, p->nbins * sizeof *next);
+    for (size_t i = 0; i < n; i++) {
+        const size_t q = bin_of[i];
+        const size_t k = next[q]++;
+        p->orig[k] = (uint32_t)i;
+        p->sbin[k] = q;
+        double rk[3];
+        sb_cell_frac_to_vec(cell, s + 3 * i, rk);
+        p->r[k] = rk[0];
+        p->r[n + k] = rk[1];
+        p->r[2 * n + k] = rk[2];
+    }
+    p->n = n;
+    size_t max_occupancy = 0;
+    for (size_t q = 0; q < p->nbins; q++) {
+        const size_t occ = p->bin_start[q + 1] - p->bin_start[q];
+        if (occ > max_occupancy) max_occupancy = occ;
+    }
+    const size_t seg_bins = p->ax[0].nb < 2 * (size_t)p->ax[0].m + 1 ? p->ax[0].nb
+                                                                       : 2 * (size_t)p->ax[0].m + 1;
+    p->scratch_len = max_occupancy * seg_bins;
+    if (p->scratch_len > n) p->scratch_len = n;
+    free(next);
+    free(bin_of);
+    free(s);
+    return SB_OK;
+}
+
+/*
+ * Visit the neighbours of sorted atom ki. With out_j == NULL only count them; otherwise
+ * write them to out_j / out_d (room for exactly the counted number), using scratch
+ * (scratch_len slots, owned by the calling thread). Returns the count.
+ *
+ * Loops: stencil rows (axis 2, axis 1) x segments along axis 0, each segment a contiguous
+ * run of sorted atoms with one image shift. The distance test is branch-free: in the count
+ * pass a vectorisable sum of 0/1 flags, in the fill pass a compaction of the accepted
+ * sorted indices into scratch (only ~15-25 % of the candidates are within the cutoff, so a
+ * branch per candidate would mispredict often); accepted entries are then written in a
+ * second, short loop.
+ */
+static size_t scan_atom(const nb_plan *p, size_t ki, uint32_t *out_j, double *out_d,
+                        size_t *scratch)
+{
+    const nb_axis *a0 = &p->ax[0], *a1 = &p->ax[1], *a2 = &p->ax[2];
+    const nb_segments *sg = &p->seg;
+    const size_t nb0 = a0->nb, nb1 = a1->nb;
+    const size_t q = p->sbin[ki];
+    const size_t b0 = q % nb0, b1 = (q / nb0) % nb1, b2 = q / (nb0 * nb1);
+    const size_t span1 = 2 * (size_t)a1->m + 1, span2 = 2 * (size_t)a2->m + 1;
+    const size_t s0 = sg->start[b0], s1 = sg->start[b0 + 1];
+    const double *restrict rx = p->r, *restrict ry = p->r + p->n, *restrict rz = p->r + 2 * p->n;
+    const double xi = rx[ki], yi = ry[ki], zi = rz[ki];
+    const uint32_t i = p->orig[ki];
+    const double (*h)[3] = p->h;
+    const double rc2 = p->rc2;
+    const int half = p->half;
+    size_t cnt = 0;
+    for (size_t t2 = 0; t2 < span2; t2++) {
+        const size_t n2 = a2->bin[b2 * span2 + t2];
+        const long sh2 = a2->shift[b2 * span2 + t2];
+        for (size_t t1 = 0; t1 < span1; t1++) {
+            const size_t n1 = a1->bin[b1 * span1 + t1];
+            const long sh1 = a1->shift[b1 * span1 + t1];
+            const size_t row = (n2 * nb1 + n1) * nb0;
+            for (size_t sgi = s0; sgi < s1; sgi++) {
+                const long sh0 = sg->shift[sgi];
+                /* base = n H - r_i, so d = r_j + base */
+                const double bx = (double)sh0 * h[0][0] + (double)sh1 * h[1][0] +
+                                  (double)sh2 * h[2][0] - xi;
+                const double by = (double)sh1 * h[1][1] + (double)sh2 * h[2][1] - yi;
+                const double bz = (double)sh2 * h[2][2] - zi;
+                const size_t k0 = p->bin_start[row + sg->first[sgi]];
+                const size_t k1 = p->bin_start[row + sg->last[sgi] + 1];
+                if (!out_j && !half) {
+                    double c = 0.0;
+#pragma omp simd reduction(+ : c)
+                    for (size_t kj = k0; kj < k1; kj++) {
+                        const double dx = rx[kj] + bx, dy = ry[kj] + by, dz = rz[kj] + bz;
+                        const double r2 = dx * dx + dy * dy + dz * dz;
+                        c += (r2 <= rc2 && r2 > 0.0) ? 1.0 : 0.0;
+                    }
+                    cnt += (size_t)c;
+                    continue;
+                }
+                size_t m = 0;
+                for (size_t kj = k0; kj < k1; kj++) {
+                    const double dx = rx[kj] + bx, dy = ry[kj] + by, dz = rz[kj] + bz;
+                    const double r2 = dx * dx + dy * dy + dz * dz;
+                    scratch[m] = kj;
+                    m += (size_t)((r2 <= rc2) & (r2 > 0.0));
+                }
+                /* half list, j == i: keep n lexicographically positive in (n2, n1, n0) */
+                const int self_keep = sh2 > 0 || (sh2 == 0 && (sh1 > 0 || (sh1 == 0 && sh0 > 0)));
+                for (size_t t = 0; t < m; t++) {
+                    const size_t kj = scratch[t];
+                    const uint32_t j = p->orig[kj];
+                    if (half && (j < i || (j == i && !self_keep))) continue;
+                    if (out_j) {
+                        out_j[cnt] = j;
+                        double *d = out_d + 3 * cnt;
+                        d[0] = rx[kj] + bx;
+                        d[1] = ry[kj] + by;
+                        d[2] = rz[kj] + bz;
+                    }
+                    cnt++;
+                }
+            }
+        }
+    }
+    return cnt;
+}
+
+static void list_reset(sb_neighbor_list *nl)
+{
+    nl->n = 0;
+    if (nl->offset) nl->offset[0] = 0;
+}
+
+sb_status sb_neighbor_build_opts(sb_neighbor_list *nl, const sb_cell *cell, const double *x,
+                                 size_t n, double cutoff, const sb_neighbor_options *opt,
+                                 sb_error *err)
+{
+    const sb_neighbor_options o = opt ? *opt : sb_neighbor_options_default();
+    if (!nl || !cell)
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "neighbour list: NULL list or cell");
+    list_reset(nl);
+    if (!(cutoff > 0.0) || !isfinite(cutoff))
+        return sb_error_set(err, SB_ERR_INVALID_ARG,
+                            "neighbour cutoff must be a finite number > 0, got %g", cutoff);
+    if (!(o.bin_factor >= 1.0) || !isfinite(o.bin_factor))
+        return sb_error_set(err, SB_ERR_INVALID_ARG,
+                            "neighbour bin_factor must be finite and >= 1, got %g", o.bin_factor);
+    if (n > (size_t)UINT32_MAX)
+        return sb_error_set(err, SB_ERR_INVALID_ARG,
+                            "neighbour list: %zu atoms exceed the limit of %u", n, UINT32_MAX);
+    if (n > 0 && !x)
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "neighbour list: NULL positions for %zu atoms", n);
+
+    size_t *off = realloc(nl->offset, (n + 1) * sizeof *off);
+    if (!off) return sb_error_set(err, SB_ERR_NOMEM, "out of memory for %zu neighbour offsets", n);
+    nl->offset = off;
+    off[0] = 0;
+    nl->cutoff = cutoff;
+    nl->half = o.half ? 1 : 0;
+    if (n == 0) return SB_OK;
+
+    nb_plan p;
+    memset(&p, 0, sizeof p);
+    memcpy(p.h, cell->h, sizeof p.h);
+    p.rc2 = cutoff * cutoff;
+    p.half = nl->half;
+    double w[3];
+    sb_cell_widths(cell, w);
+    sb_status st = plan_axes(&p, w, cutoff, o.bin_factor, n, err);
+    if (st == SB_OK) st = plan_atoms(&p, cell, x, n, err);
+    if (st != SB_OK) {
+        plan_free(&p);
+        return st;
+    }
+
+    /* Count pass: row lengths into off[i+1]. */
+    sb_status scratch_status = SB_OK;
+#pragma omp parallel
+    {
+        size_t *scratch = malloc((p.scratch_len ? p.scratch_len : 1) * sizeof *scratch);
+        if (!scratch) {
+#pragma omp atomic write
+            scratch_status = SB_ERR_NOMEM;
+        }
+#pragma omp for schedule(dynamic, 64)
+        for (size_t k = 0; k < n; k++)
+            off[(size_t)p.orig[k] + 1] = scratch ? scan_atom(&p, k, NULL, NULL, scratch) : 0;
+        free(scratch);
+    }
+    if (scratch_status != SB_OK) {
+        plan_free(&p);
+        list_reset(nl);
+        return sb_error_set(err, SB_ERR_NOMEM, "out of memory for neighbour scratch");
+    }
+    for (size_t i = 0; i < n; i++) off[i + 1] += off[i];
+    const size_t total = off[n];
+
+    if (total > nl->capacity) {
+        /* Grow with 10 % slack so that small fluctuations between rebuilds do not realloc. */
+        size_t cap = total + total / 10;
+        uint32_t *nj = realloc(nl->j, (cap ? cap : 1) * sizeof *nj);
+        if (nj) nl->j = nj;
+        double *nd = nj ? realloc(nl->d, 3 * (cap ? cap : 1) * sizeof *nd) : NULL;
+        if (nd) nl->d = nd;
+        if (!nj || !nd) {
+            plan_free(&p);
+            list_reset(nl);
+            return sb_error_set(err, SB_ERR_NOMEM,
+                                "out of memory for %zu neighbour entries (cutoff %g)", total,
+                                cutoff);
+        }
+        nl->capacity = cap;
+    }
+
+    /* Fill pass: each atom's row written by the thread that owns the atom. */
+    uint32_t *jj = nl->j;
+    double *dd = nl->d;
+#pragma omp parallel
+    {
+        size_t *scratch = malloc((p.scratch_len ? p.scratch_len : 1) * sizeof *scratch);
+        if (!scratch) {
+#pragma omp atomic write
+            scratch_status = SB_ERR_NOMEM;
+        }
+#pragma omp for schedule(dynamic, 64)
+        for (size_t k = 0; k < n; k++) {
+            const size_t i = p.orig[k];
+            if (scratch) scan_atom(&p, k, jj + off[i], dd + 3 * off[i], scratch);
+        }
+        free(scratch);
+    }
+    plan_free(&p);
+    if (scratch_status != SB_OK) {
+        list_reset(nl);
+        return sb_error_set(err, SB_ERR_NOMEM, "out of memory for neighbour scratch");
+    }
+    nl->n = n;
+    return SB_OK;
+}
+
+sb_status sb_neighbor_build(sb_neighbor_list *nl, const sb_cell *cell, const double *x, size_t n,
+                            double cutoff, sb_error *err)
+{
+    return sb_neighbor_build_opts(nl, cell, x, n, cutoff, NULL, err);
+}
+
+void sb_neighbor_free(sb_neighbor_list *nl)
+{
+    if (!nl) return;
+    free(nl->offset);
+    free(nl->j);
+    free(nl->d);
+    memset(nl, 0, sizeof *nl);
+}
