@@ -14,6 +14,27 @@
  * atom far outside it) and a message "FILE:LINE: expected ..., found ...". Writers write to
  * a temporary file in the same folder and rename it into place, so a file that exists is
  * always complete.
+ *
+ * Conventions shared by the readers (details at the top of each src/io/ file):
+ *   - Lines of any length, CRLF line ends and a UTF-8 byte-order mark are accepted.
+ *   - Atom ids must be positive and unique. Only fully periodic cells are accepted.
+ *   - "Far outside": an atom whose fractional coordinate along any cell vector lies outside
+ *     [-0.5, 1.5) is rejected (SB_ERR_GEOMETRY); atoms slightly outside, as in LAMMPS data
+ *     files, are kept exactly where they are (not wrapped).
+ *   - Data files: Velocities become the 3-component property "velocity" (written back as a
+ *     Velocities section); species names come from "Atom Type Labels", else from the first
+ *     word of the Masses comments, else from the mass (element within 0.01 g/mol), else "".
+ *     A type used by atoms without a mass is an error. Written numbers use 16 or 17
+ *     significant digits, whichever reads back bit-exactly.
+ *   - Dumps: ntypes is the largest type met; `element` names types and gives masses from the
+ *     element table (NaN otherwise). Unwrapped positions (xu, xsu) are wrapped into the cell
+ *     and image flags set from them. Every other column is a scalar property named as in the
+ *     file; the writer expands a vector property "p" as p[1] p[2] ..., which therefore
+ *     reads back as scalars. The writer adds an `element` column when every type is named.
+ *   - Extended XYZ: a general Lattice is rigidly rotated into LAMMPS's orientation (a along
+ *     x, b in the xy plane), positions with it. Types come from our Types="..." key, else
+ *     from the sorted distinct species names (or the species themselves when all are
+ *     integers). A file of several frames gives its last frame.
  */
 #ifndef SHEARBAND_IO_H
 #define SHEARBAND_IO_H
