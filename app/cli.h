@@ -39,5 +39,7 @@ bool cli_is_tty(int fd);
 
 /* Each command (one per app/cmd_*.c). */
 int cmd_info(int argc, char **argv);
+int cmd_d2min(int argc, char **argv);
+int cmd_band(int argc, char **argv);
 
 #endif
