@@ -41,5 +41,7 @@ bool cli_is_tty(int fd);
 int cmd_info(int argc, char **argv);
 int cmd_quench(int argc, char **argv);
 int cmd_shear(int argc, char **argv);
+int cmd_d2min(int argc, char **argv);
+int cmd_band(int argc, char **argv);
 
 #endif

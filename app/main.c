@@ -11,6 +11,8 @@ static const cli_command commands[] = {
     {"info", "atom count, species, cell, volume and density of a structure file", cmd_info},
     {"quench", "make a Cu-Zr glass by melt-quench MD (LAMMPS)", cmd_quench},
     {"shear", "athermal quasistatic simple shear of a glass (LAMMPS)", cmd_shear},
+    {"d2min", "per-atom D2min, von Mises shear strain and fit flag between two frames", cmd_d2min},
+    {"band", "locate the shear band from D2min (slab profiles along X and Y)", cmd_band},
 };
 static const size_t ncommands = sizeof commands / sizeof commands[0];
 

@@ -24,6 +24,13 @@
  * f_top of D2min: n_top = max(1, round(f_top N)) atoms after sorting by D2min descending,
  * ties broken by ascending atom id (deterministic whatever the file order). The band is
  * the maximum over the X and Y fraction profiles (a tie goes to Y, the horizontal band).
+ * The maximum is often a plateau of consecutive centres (a band narrower than the slab is
+ * wholly inside it for several positions): peak_centre is the middle of the longest such
+ * run (so it may fall half-way between two centres). The reported centre refines it: the
+ * mean position (along the axis, periodic offsets from peak_centre, in the slab metric) of
+ * the highly deformed atoms inside the peak slab. The grid maximum of a band seen through a
+ * slab as wide as the band is the flat top of a triangle and wanders by a step or two with
+ * counting noise; the mean uses every atom of the slab and does not.
  * A band is reported only if both
  *   z = (peak - f) / sqrt(f (1 - f) / n_slab) >= z_min     (f = n_top / N, n_slab atoms in
  *        the peak slab: the peak's excess over random placement in binomial standard errors),
@@ -109,7 +116,8 @@ sb_band_options sb_band_options_default(void);
 typedef struct sb_band_result {
     int found;                 /* 1 if the no-band rule passed */
     int axis;                  /* axis of the winning profile: 1 horizontal band, 0 vertical */
-    double centre;             /* Angstrom from the lower face along axis */
+    double centre;             /* Angstrom from the lower face along axis (refined) */
+    double peak_centre;        /* centre of the profile's maximum (grid, plateau middle) */
     double signed_position;    /* paper convention (X negated) */
     double peak;               /* fraction of highly deformed atoms in the peak slab */
     double mean;               /* mean of the winning profile */

@@ -46,8 +46,9 @@ typedef struct sb_neighbor_list {
 
 typedef struct sb_neighbor_options {
     /* Bins per cutoff along each perpendicular width: 1 gives bins at least one cutoff
-     * wide and a 27-bin stencil; 2 gives half-cutoff bins and a 125-bin stencil that
-     * tests fewer far pairs. Must be >= 1. */
+     * wide (a 3x3 stencil of bin rows); 2 gives half-cutoff bins (5x5 rows) that test
+     * fewer far pairs but cost more loop overhead. Must be >= 1. Results are identical
+     * for every value; only speed changes. */
     double bin_factor;
     int half; /* 0: full list (default); 1: half list, see above */
 } sb_neighbor_options;

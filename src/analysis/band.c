@@ -114,32 +114,85 @@ sb_status sb_band_locate(const sb_cell *cell, const double *x, const int64_t *id
             st = sb_slab_profile(cell, x, ind, n, &so, &res->profile[axis], err);
         }
     }
-    free(mask);
     free(ind);
     if (st != SB_OK) {
+        free(mask);
         sb_band_result_free(res);
         return st;
     }
 
-    /* The highest peak; scanning Y first makes a tie go to the horizontal band. */
+    /* The highest peak; scanning Y first makes a tie between axes go to the horizontal band.
+     * The maximum is usually attained on a plateau of consecutive centres (a band narrower
+     * than the slab stays wholly inside it for several positions); the middle of the longest
+     * such run is reported, not its first centre, which would bias the position low. */
     int best_axis = -1;
-    size_t best_m = 0;
     double best = -1.0;
     for (int a = 1; a >= 0; a--) {
-        const sb_profile *p = &res->profile[a];
-        for (size_t m = 0; m < p->n; m++)
-            if (p->value[m] > best) {
-                best = p->value[m];
+        const sb_profile *q = &res->profile[a];
+        for (size_t m = 0; m < q->n; m++)
+            if (q->value[m] > best) {
+                best = q->value[m];
                 best_axis = a;
-                best_m = m;
             }
     }
     const sb_profile *p = &res->profile[best_axis];
+    const size_t M = p->n;
+    size_t run_start = 0, run_len = M;
+    size_t m0 = 0; /* a centre below the peak, if any: runs are scanned from there */
+    while (m0 < M && p->value[m0] == best) m0++;
+    if (m0 < M) {
+        run_len = 0;
+        size_t cur_start = 0, cur_len = 0;
+        for (size_t k = 1; k <= M; k++) {
+            const size_t m = (m0 + k) % M;
+            if (p->value[m] == best) {
+                if (cur_len == 0) cur_start = m;
+                cur_len++;
+                if (cur_len > run_len) {
+                    run_len = cur_len;
+                    run_start = cur_start;
+                }
+            } else {
+                cur_len = 0;
+            }
+        }
+    }
+    const size_t best_m = (run_start + (run_len - 1) / 2) % M;
+    double centre = p->centre[run_start] + 0.5 * (double)(run_len - 1) * o.step;
+    if (centre >= p->length) centre -= p->length;
+    res->peak_centre = centre;
+    /* Refinement: the profile of a band of width ~w seen through a slab of width w is a
+     * triangle whose top is flattened by counting noise (the slab's atom count fluctuates
+     * too), so the grid maximum wanders by a step or two. The mean position of the highly
+     * deformed atoms inside the peak slab (periodic offsets from the peak centre) uses every
+     * one of them and is the reported centre. */
+    {
+        const double W = p->length, h = o.width / (2.0 * W), c0 = centre / W;
+        double sum = 0.0;
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (!mask[i]) continue;
+            double sv[3];
+            sb_cell_to_frac(cell, x + 3 * i, sv);
+            double ds = sv[best_axis] - c0;
+            ds -= nearbyint(ds);
+            if (fabs(ds) <= h || 2.0 * h >= 1.0) {
+                sum += ds;
+                k++;
+            }
+        }
+        if (k > 0) {
+            centre = (c0 + sum / (double)k) * W;
+            centre -= W * floor(centre / W);
+            if (centre >= W) centre -= W;
+        }
+    }
+    free(mask);
     double mean = 0.0;
-    for (size_t m = 0; m < p->n; m++) mean += p->value[m];
-    mean /= (double)p->n;
+    for (size_t m = 0; m < M; m++) mean += p->value[m];
+    mean /= (double)M;
     res->axis = best_axis;
-    res->centre = p->centre[best_m];
+    res->centre = centre;
     res->signed_position = sb_profile_signed_position(best_axis, res->centre);
     res->peak = best;
     res->mean = mean;

@@ -48,7 +48,7 @@ void sb_profile_free(sb_profile *p)
 
 double sb_profile_signed_position(int axis, double centre)
 {
-    return axis == 0 ? -centre : centre;
+    return axis == 0 ? 0.0 - centre : centre; /* 0 - 0 is +0, not -0 */
 }
 
 /* Reduced coordinate along axis k of Cartesian r, wrapped into [0, 1). */

@@ -154,6 +154,27 @@ Test(neighbor, glass_many_atoms)
     }
 }
 
+Test(neighbor, tiny_cutoff_in_big_cell)
+{
+    /* far more candidate bins than atoms: the bin count is capped, the list stays exact */
+    sbtest_rng rng;
+    sbtest_rng_seed(&rng, 64);
+    sb_cell cell;
+    sbtest_random_cell(&rng, 80.0, 120.0, 0.3, &cell);
+    const size_t n = 50;
+    double x[3 * 50];
+    for (size_t i = 0; i < n; i++) {
+        /* pairs of close atoms so that the list is not empty */
+        double s[3] = {sbtest_rng_uniform(&rng), sbtest_rng_uniform(&rng),
+                       sbtest_rng_uniform(&rng)};
+        sb_cell_to_cart(&cell, s, x + 3 * i);
+        if (i % 2)
+            for (int k = 0; k < 3; k++)
+                x[3 * i + k] = x[3 * (i - 1) + k] + sbtest_rng_range(&rng, -0.03, 0.03);
+    }
+    cr_assert_gt(check_against_oracle(&cell, x, n, 0.05, NULL, "tiny cutoff"), 0);
+}
+
 /* Canonical form of the list built for x, expressed against reference positions xref
  * (same physical configuration up to lattice vectors per atom). */
 static size_t canonical(const sb_cell *cell, const double *x, const double *xref, size_t n,
