@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Generate the project's own training / survey data: glasses (melt-quench + swap anneal)
+# and AQS shear runs of them in several loading orientations. Every stage is resumable:
+# finished outputs are skipped, interrupted ones continue from their checkpoint, so the
+# script can be killed at any moment and started again (across sessions and machines).
+#
+#   scripts/generate-data.sh [glasses|shear|all] [-j JOBS]
+#
+# Environment: SB (shearband binary, default build/shearband), SB_DATA (output folder,
+# default data/, git-ignored). The small results worth keeping (the glasses, labels, band
+# summaries) are collected into datasets/ by scripts/collect-data.sh and committed.
+#
+# The plan (sizes this 2-core machine affords; METHOD.md section 2 for the recipe):
+#   glasses g001..g007: Cu50Zr50, 4000 atoms, melt 2000 K 10 ps, cool at 1e13 K/s with a
+#     100 ps Cu/Zr swap-MC anneal at 750 K, to 50 K, minimise (box relaxed). ~30 min each.
+#   split by sample: train g001-g004, validation g005, test (= survey) g006-g007.
+#   shear: step 1e-3 to 0.20 (snapshots at 0.10 for labels, 0.20 for the band), CG, ftol
+#     1e-8; train/validation glasses in 6 orientations, test glasses in all 24.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SB=${SB:-build/shearband}
+DATA=${SB_DATA:-data}
+stage=${1:-all}
+jobs=2
+shift || true
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    -j) jobs=$2; shift 2 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+glasses=(g001 g002 g003 g004 g005 g006 g007)
+seed_of() { echo $((10#${1#g})); }
+train_orientations="0 5 10 14 19 22"
+split_of() {
+  case $1 in g00[1-4]) echo train ;; g005) echo val ;; *) echo test ;; esac
+}
+
+mkdir -p "$DATA/glasses" "$DATA/runs" "$DATA/logs"
+
+quench_one() {
+  local g=$1 out="$DATA/glasses/$1.data"
+  [[ -f $out ]] && return 0
+  local resume=()
+  [[ -d $out.run ]] && resume=(--resume)
+  "$SB" quench -o "$out" -n 4000 --cu 50 --rate 1e13 --melt-temp 2000 --melt-time 10 \
+    --swap-anneal 750,100 --tq 50 --seed "$(seed_of "$g")" "${resume[@]}" \
+    > "$DATA/logs/quench_$g.log" 2>&1
+}
+
+shear_one() {
+  local g=$1 k=$2 dir="$DATA/runs/${1}_o$(printf %02d "$2")"
+  [[ -f $dir/shear.done ]] && return 0
+  local resume=()
+  [[ -f $dir/checkpoint.txt ]] && resume=(--resume)
+  "$SB" shear "$DATA/glasses/$g.data" -d "$dir" --orientation "$k" --step 1e-3 \
+    --max-strain 0.20 --save 0.10,0.20 "${resume[@]}" > "$DATA/logs/shear_${g}_o$k.log" 2>&1
+}
+export -f quench_one shear_one seed_of
+export SB DATA
+
+if [[ $stage == glasses || $stage == all ]]; then
+  printf '%s\n' "${glasses[@]}" | xargs -P "$jobs" -I{} bash -c 'quench_one {}'
+fi
+if [[ $stage == shear || $stage == all ]]; then
+  for g in "${glasses[@]}"; do
+    [[ -f $DATA/glasses/$g.data ]] || continue
+    if [[ $(split_of "$g") == test ]]; then ks=$(seq 0 23); else ks=$train_orientations; fi
+    for k in $ks; do echo "$g $k"; done
+  done | xargs -P "$jobs" -L1 bash -c 'shear_one $0 $1'
+fi
