@@ -355,7 +355,8 @@ Test(neighbor, simple_cubic_shells_in_tilted_cells)
         sb_cell cell;
         sb_error err;
         const double lo[3] = {0.5, -1, 0}, hi[3] = {4.5, 3, 4};
-        cr_assert_eq(sb_cell_set(&cell, lo, hi, tilts[t][0], tilts[t][1], tilts[t][2], &err), SB_OK);
+        cr_assert_eq(sb_cell_set(&cell, lo, hi, tilts[t][0], tilts[t][1], tilts[t][2], &err),
+                     SB_OK);
         double x[3 * 64];
         size_t n = 0;
         for (int a = 0; a < 4; a++)
