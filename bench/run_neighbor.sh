@@ -32,8 +32,8 @@ echo "Neighbour lists: shearband vs scipy cKDTree, $(date -u '+%Y-%m-%d %H:%M UT
 echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "scipy $($py -c 'import scipy; print(scipy.__version__)'), numpy $($py -c 'import numpy; print(numpy.__version__)')"
 echo
-echo "| N | cutoff (A) | pairs | shearband 1 thr (s) | shearband 2 thr (s) | shearband cold 1 thr (s) | cKDTree 1 thr (s) | ratio cKDTree / shearband, 1 thr | same, CPU time | shearband 1 thr, spatially sorted atoms (s) | shearband list (MB) | shearband peak RSS (MB) | cKDTree output (MB) | cKDTree peak RSS (MB) | same pairs |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| N | cutoff (A) | pairs | shearband 1 thr (s) | shearband 2 thr (s) | shearband cold 1 thr (s) | cKDTree 1 thr (s) | ratio cKDTree / shearband, 1 thr | same, CPU time | same, shearband cold | shearband 1 thr, spatially sorted atoms (s) | shearband list (MB) | shearband peak RSS (MB) | cKDTree output (MB) | cKDTree peak RSS (MB) | same pairs |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 status=0
 for n in $sizes; do
   for rc in $cutoffs; do
@@ -49,9 +49,10 @@ for n in $sizes; do
     if [ "$sp" != "$pp" ]; then same="NO ($pp)"; status=1; fi
     t1=$(get t1 "$sb"); tp=$(get t "$peer")
     ratio=$(awk -v a="$tp" -v b="$t1" 'BEGIN { printf "%.1f", a / b }')
+    ratio_cold=$(awk -v a="$tp" -v b="$(get cold "$sb")" 'BEGIN { printf "%.1f", a / b }')
     ratio_cpu=$(awk -v a="$(get cpu "$peer")" -v b="$(get cpu1 "$sb")" 'BEGIN { printf "%.1f", a / b }')
-    printf '| %s | %s | %s | %.4f | %.4f | %.4f | %.4f | %s | %s | %.4f | %s | %s | %s | %s | %s |\n' \
-      "$n" "$rc" "$sp" "$t1" "$(get t2 "$sb")" "$(get cold "$sb")" "$tp" "$ratio" "$ratio_cpu" \
+    printf '| %s | %s | %s | %.4f | %.4f | %.4f | %.4f | %s | %s | %s | %.4f | %s | %s | %s | %s | %s |\n' \
+      "$n" "$rc" "$sp" "$t1" "$(get t2 "$sb")" "$(get cold "$sb")" "$tp" "$ratio" "$ratio_cpu" "$ratio_cold" \
       "$(get t1 "$sorted")" \
       "$(get list_mb "$sb")" "$(get rss_mb "$sb")" "$(get out_mb "$peer")" "$(get rss_mb "$peer")" "$same"
   done
