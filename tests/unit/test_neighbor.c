@@ -513,6 +513,9 @@ Test(neighbor, bad_arguments)
         cr_assert_neq(strstr(err.msg, "cutoff"), NULL, "%s", err.msg);
     }
     cr_assert_eq(sb_neighbor_build(&nl, &cell, NULL, 3, 2.0, &err), SB_ERR_INVALID_ARG);
+    /* j is uint32: more than 2^32 - 1 atoms is refused before x is read */
+    cr_assert_eq(sb_neighbor_build(&nl, &cell, x, (size_t)UINT32_MAX + 1, 2.0, &err),
+                 SB_ERR_INVALID_ARG);
     sb_neighbor_options o = sb_neighbor_options_default();
     o.bin_factor = 0.5;
     cr_assert_eq(sb_neighbor_build_opts(&nl, &cell, x, 10, 2.0, &o, &err), SB_ERR_INVALID_ARG);
