@@ -248,6 +248,50 @@ sb_status sb_d2min_from_neighbors(const sb_cell *ref_cell, const double *ref_x,
     return SB_OK;
 }
 
+/* A permutation that visits atoms bin by bin (bins about one cutoff wide in reduced
+ * coordinates of the reference, counting sort, bin index c-major). Atoms that are neighbours
+ * then sit close in memory, so the neighbour build and the per-atom loop read U and the
+ * positions from cache instead of from random addresses: without it, 256,000 atoms in file
+ * order (random in space) cost 20x, not 8x, the time of 32,000. */
+static sb_status d2min_spatial_order(const sb_cell *cell, const double *x, size_t n, double cutoff,
+                                     size_t **perm_out, sb_error *err)
+{
+    double w[3];
+    sb_cell_widths(cell, w);
+    size_t nb[3];
+    for (int k = 0; k < 3; k++) {
+        double b = floor(w[k] / cutoff);
+        nb[k] = b < 1.0 ? 1 : (b > 1024.0 ? 1024 : (size_t)b);
+    }
+    const size_t nbins = nb[0] * nb[1] * nb[2];
+    size_t *perm = malloc((n ? n : 1) * sizeof *perm);
+    size_t *bin = malloc((n ? n : 1) * sizeof *bin);
+    size_t *start = calloc(nbins + 1, sizeof *start);
+    if (!perm || !bin || !start) {
+        free(perm), free(bin), free(start);
+        return sb_error_set(err, SB_ERR_NOMEM, "out of memory sorting %zu atoms", n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        double s[3];
+        sb_cell_to_frac(cell, x + 3 * i, s);
+        size_t b[3];
+        for (int k = 0; k < 3; k++) {
+            double f = s[k] - floor(s[k]);
+            long q = (long)(f * (double)nb[k]);
+            if (q < 0) q = 0;
+            if ((size_t)q >= nb[k]) q = (long)nb[k] - 1;
+            b[k] = (size_t)q;
+        }
+        bin[i] = (b[2] * nb[1] + b[1]) * nb[0] + b[0];
+        start[bin[i] + 1]++;
+    }
+    for (size_t c = 0; c < nbins; c++) start[c + 1] += start[c];
+    for (size_t i = 0; i < n; i++) perm[start[bin[i]]++] = i;
+    free(bin), free(start);
+    *perm_out = perm;
+    return SB_OK;
+}
+
 sb_status sb_d2min_compute(const sb_structure *ref, const sb_structure *cur,
                            const sb_d2min_options *opt, sb_d2min_result *res, sb_error *err)
 {
@@ -287,11 +331,44 @@ sb_status sb_d2min_compute(const sb_structure *ref, const sb_structure *cur,
     }
     free(rorder);
 
+    /* Work in a spatially sorted order (see d2min_spatial_order): results are scattered
+     * back to the reference order at the end. */
+    size_t *perm = NULL;
+    double *px = NULL, *pc = NULL;
+    sb_d2min_result tmp = SB_D2MIN_RESULT_INIT;
     sb_neighbor_list nl = SB_NEIGHBOR_LIST_INIT;
-    st = sb_neighbor_build(&nl, &ref->cell, ref->x, n, o.cutoff, err);
-    if (st == SB_OK)
-        st = sb_d2min_from_neighbors(&ref->cell, ref->x, &cur->cell, cx, n, &nl, &o, res, err);
+    st = d2min_spatial_order(&ref->cell, ref->x, n, o.cutoff, &perm, err);
+    if (st == SB_OK) {
+        px = malloc((n ? n : 1) * 3 * sizeof *px);
+        pc = malloc((n ? n : 1) * 3 * sizeof *pc);
+        if (!px || !pc) st = sb_error_set(err, SB_ERR_NOMEM, "out of memory for %zu positions", n);
+    }
+    if (st == SB_OK) {
+        for (size_t q = 0; q < n; q++) {
+            memcpy(px + 3 * q, ref->x + 3 * perm[q], 3 * sizeof(double));
+            memcpy(pc + 3 * q, cx + 3 * perm[q], 3 * sizeof(double));
+        }
+        st = sb_neighbor_build(&nl, &ref->cell, px, n, o.cutoff, err);
+    }
+    if (st == SB_OK) st = sb_d2min_from_neighbors(&ref->cell, px, &cur->cell, pc, n, &nl, &o, &tmp, err);
+    if (st == SB_OK) st = d2min_result_alloc(res, n, o.gradient, err);
+    if (st == SB_OK) {
+        res->cutoff = tmp.cutoff;
+        res->n_singular = tmp.n_singular;
+        for (size_t q = 0; q < n; q++) {
+            const size_t i = perm[q];
+            res->d2min[i] = tmp.d2min[q];
+            res->shear_strain[i] = tmp.shear_strain[q];
+            res->singular[i] = tmp.singular[q];
+            res->nneighbors[i] = tmp.nneighbors[q];
+            if (o.gradient) memcpy(res->gradient + 9 * i, tmp.gradient + 9 * q, 9 * sizeof(double));
+        }
+    }
+    sb_d2min_result_free(&tmp);
     sb_neighbor_free(&nl);
+    free(perm);
+    free(px);
+    free(pc);
     free(cx);
     return st;
 }
