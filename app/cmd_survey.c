@@ -169,7 +169,7 @@ int cmd_survey(int argc, char **argv)
             rc = cli_usage_error("survey", "indicator '%s' cannot be surveyed yet (available: ffb, rho)", tok);
             break;
         }
-        if (sb_survey_voronoi_source(tok, &o.sources[o.nsources], &err) != SB_OK) {
+        if (sb_indicator_voronoi_source(tok, &o.sources[o.nsources], &err) != SB_OK) {
             rc = cli_fail(&err);
             break;
         }
@@ -188,6 +188,6 @@ int cmd_survey(int argc, char **argv)
             printf("results in %s/\n", out_dir);
         }
     }
-    for (int s = 0; s < o.nsources; s++) sb_survey_voronoi_free(&o.sources[s]);
+    for (int s = 0; s < o.nsources; s++) sb_indicator_voronoi_free(&o.sources[s]);
     return rc;
 }

@@ -8,12 +8,8 @@
  * tilted with the cell; slab centres are matched through the reduced coordinate along the
  * axis (centre / perpendicular width), which an affine shear leaves unchanged.
  *
- * Indicator sources. An indicator's per-atom values come from a callback, so that the CNN,
- * GNN, SVM, flexibility volume and Voronoi indicators all plug in the same way:
- *   values(ctx, glass_index, glass, loaded, orientation, out, err)
- * with `glass` the sample as read, `loaded` the same atoms (same order) rotated into the
- * loading frame, and out[i] the value of atom i. Orientation-independent sources may cache
- * per glass_index. sb_survey_voronoi_source() provides ffb and rho.
+ * Indicators come from sources (shearband/indicator.h), so the CNN, GNN, SVM, flexibility
+ * volume and Voronoi indicators all plug in the same way.
  *
  * Outputs in out_dir: survey.csv (one row per case: glass, orientation, band found, axis,
  * signed centre, then per indicator gamma, predicted signed position and Delta),
@@ -38,21 +34,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef sb_status (*sb_indicator_values_fn)(void *ctx, size_t glass_index, const sb_structure *glass,
-                                            const sb_structure *loaded, int orientation, double *out,
-                                            sb_error *err);
-
-typedef struct sb_indicator_source {
-    const sb_indicator_info *info;
-    sb_indicator_values_fn values;
-    void *ctx;
-} sb_indicator_source;
-
-/* Built-in source for the Voronoi indicators "ffb" and "rho" (plain tessellation, default
- * filters). The context caches the current glass; free it with sb_survey_voronoi_free. */
-sb_status sb_survey_voronoi_source(const char *name, sb_indicator_source *src, sb_error *err);
-void sb_survey_voronoi_free(sb_indicator_source *src);
 
 enum { SB_SURVEY_MAX_INDICATORS = 8 };
 
