@@ -129,7 +129,7 @@ int cmd_train(int argc, char **argv)
     if (sigma > 0) o.sdm.sigma = sigma;
     if (optind != argc - 1) return cli_usage_error("train", "give exactly one DATASET manifest");
     if (!o.model_path) return cli_usage_error("train", "-o MODEL is required");
-    o.progress = true;
+    o.progress = cli_is_tty(2);
     o.argc = argc;
     o.argv = argv;
     sb_error err;

@@ -16,6 +16,11 @@
  * Randomness (negative draw, shuffle, dropout) comes from streams keyed by (seed, epoch),
  * so a run resumed at an epoch boundary repeats exactly what the uninterrupted run did.
  *
+ * Losses: the training loss is the pos_weight-weighted BCE of the epoch's examples; the
+ * validation loss is the UNWEIGHTED BCE over all validation atoms (natural base rate), so
+ * the two are on different scales. Without a validation split the training loss is
+ * monitored.
+ *
  * Early stopping: the monitored validation quantity (PR-AUC by default, or the loss) must
  * improve within `patience` epochs; the model written is the best epoch's.
  *
