@@ -167,7 +167,7 @@ int cmd_fertile(int argc, char **argv)
             sb_nn_model_describe(m, arch, sizeof arch, NULL);
             sb_json_str(&j, "architecture", arch);
             sb_json_str(&j, "backend", fo.backend ? fo.backend : sb_nn_default_backend());
-            sb_json_int(&j, "threads", fo.threads);
+            sb_json_int(&j, "threads", sb_fertile_threads(fo.threads));
             sb_json_num(&j, "threshold", 0.5);
             sb_json_int(&j, "atoms", (int64_t)s.n);
             sb_json_str(&j, "output", out);

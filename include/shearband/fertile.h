@@ -51,6 +51,10 @@
 extern "C" {
 #endif
 
+/* The OpenMP thread count a computation with option `threads` uses (threads > 0: that; 0:
+ * the current OpenMP setting), for provenance records. */
+int sb_fertile_threads(int requested);
+
 /* Default architecture for a map kind (small CNNs, 2D or 3D). */
 const char *sb_fertile_default_arch(sb_sdm_kind kind);
 /* SDM defaults per kind: proj_xy / proj_3 G = 32 (0.5 A pixels), grid3d G = 16. */

@@ -525,6 +525,13 @@ sb_status sb_dataset_make(const char *const *label_files, size_t n,
         sb_dataset_case *c = &out->cases[i];
         /* label files record the glass path as seen from where `label` ran */
         snprintf(c->glass, sizeof c->glass, "%s", l.glass);
+        if (!sb_file_exists(c->glass)) {
+            st = sb_error_set(err, SB_ERR_IO,
+                              "%s: its glass %s does not exist from here (paths in label files are "
+                              "relative to where 'label' ran): run from there, or edit the manifest",
+                              label_files[i], l.glass);
+            break;
+        }
         snprintf(c->labels, sizeof c->labels, "%s", label_files[i]);
         c->orientation = l.orientation;
         char tmp[SB_PATH_MAX];

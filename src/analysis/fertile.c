@@ -37,6 +37,20 @@
 #include "shearband/orientation.h"
 #include "shearband/plot.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+int sb_fertile_threads(int requested)
+{
+    if (requested > 0) return requested;
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
 const char *sb_fertile_default_arch(sb_sdm_kind kind)
 {
     if (kind == SB_SDM_GRID3D) return "conv8k3,relu,pool,conv16k3,relu,pool,dense32,relu,dense1";
@@ -604,7 +618,7 @@ static sb_status ft_write_json(const char *path, const sb_dataset *ds, const sb_
     sb_json_int(&j, "sdm_nspecies", o->sdm.nspecies);
     sb_json_str(&j, "architecture", arch);
     sb_json_str(&j, "backend", sb_nn_plan_backend(plan));
-    sb_json_int(&j, "threads", o->threads);
+    sb_json_int(&j, "threads", sb_fertile_threads(o->threads));
     sb_json_int(&j, "epochs_max", o->epochs);
     sb_json_int(&j, "batch", o->batch);
     sb_json_num(&j, "lr", o->lr);
