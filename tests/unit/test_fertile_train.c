@@ -22,6 +22,7 @@
 #include "shearband/fertile.h"
 #include "shearband/fileutil.h"
 #include "shearband/io.h"
+#include "shearband/orientation.h"
 
 static char tmpdir[1024];
 
@@ -344,4 +345,44 @@ Test(dataset, truncated_labels_refused)
     fprintf(fp, "something else\n");
     fclose(fp);
     cr_assert_eq(sb_labels_read(path, &l, &err), SB_ERR_FORMAT);
+}
+
+/* Inference oracle: the prediction for atom i of a glass under orientation K equals the
+ * prediction for the same atom of the glass rotated by R_K under orientation 0 (the map is
+ * drawn in the loading frame either way). A network with random weights suffices; a wrong
+ * or transposed rotation in the pipeline breaks the equality for the asymmetric K used. */
+Test(fertile_predict, orientation_equals_rotated_glass)
+{
+    sb_error err;
+    sb_structure g = SB_STRUCTURE_INIT, rot = SB_STRUCTURE_INIT;
+    cr_assert_eq(sb_read_structure(SB_SOURCE_DIR "/examples/cu50zr50_864.data", &g, &err), SB_OK);
+    sb_sdm_params sdm = sb_fertile_default_sdm(SB_SDM_PROJ_XY);
+    sdm.grid = 16;
+    sb_nn_model *m = NULL;
+    cr_assert_eq(sb_nn_model_create_from_string((sb_nn_shape){2, 1, 16, 16},
+                                                "conv4k3,relu,pool,dense8,relu,dense1", &m, &err), SB_OK);
+    sb_nn_model_init(m, 3);
+    sb_fertile_options fo = sb_fertile_options_default();
+    fo.backend = "reference";
+    float *p1 = malloc(g.n * sizeof *p1), *p2 = malloc(g.n * sizeof *p2), *p0 = malloc(g.n * sizeof *p0);
+    const int ks[] = {5, 14, 19};
+    for (int q = 0; q < 3; q++) {
+        sb_orientation o;
+        sb_orientation_get(ks[q], &o, NULL);
+        cr_assert_eq(sb_orientation_apply(&o, &g, &rot, &err), SB_OK, "%s", err.msg);
+        cr_assert_eq(sb_fertile_predict(m, &sdm, &g, NULL, ks[q], &fo, p1, &err), SB_OK, "%s", err.msg);
+        cr_assert_eq(sb_fertile_predict(m, &sdm, &rot, NULL, 0, &fo, p2, &err), SB_OK, "%s", err.msg);
+        cr_assert_eq(sb_fertile_predict(m, &sdm, &g, NULL, 0, &fo, p0, &err), SB_OK, "%s", err.msg);
+        double maxdiff = 0, maxdiff0 = 0;
+        for (size_t i = 0; i < g.n; i++) {
+            maxdiff = fmax(maxdiff, fabs((double)p1[i] - (double)p2[i]));
+            maxdiff0 = fmax(maxdiff0, fabs((double)p1[i] - (double)p0[i]));
+        }
+        cr_assert_lt(maxdiff, 1e-4, "K=%d: rotated glass differs by %g", ks[q], maxdiff);
+        /* and the orientation matters at all (otherwise the check above is empty) */
+        cr_assert_gt(maxdiff0, 1e-3, "K=%d: predictions do not depend on the orientation", ks[q]);
+    }
+    free(p0), free(p1), free(p2);
+    sb_nn_model_free(m);
+    sb_structure_free(&g), sb_structure_free(&rot);
 }
