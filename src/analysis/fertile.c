@@ -241,6 +241,8 @@ typedef struct ft_data {
     ft_case *c;
     ft_example *pos, *neg; /* training examples */
     size_t npos, nneg;
+    double label_strain, label_f_thres; /* of the first case (recorded in the model) */
+    bool mixed_labels;                  /* cases labelled with different parameters */
 } ft_data;
 
 static void ft_data_free(ft_data *d)
@@ -294,6 +296,12 @@ static sb_status ft_data_load(const sb_dataset *ds, const sb_sdm_params *sdm, ft
                               "%s: labels are for another glass than %s (fingerprints differ)",
                               dc->labels, dc->glass);
             break;
+        }
+        if (i == 0) {
+            d->label_strain = l.strain;
+            d->label_f_thres = l.f_thres;
+        } else if (l.strain != d->label_strain || l.f_thres != d->label_f_thres) {
+            d->mixed_labels = true;
         }
         if (l.orientation != dc->orientation) {
             st = sb_error_set(err, SB_ERR_INVALID_ARG, "%s: labels are for orientation %d, the manifest "
@@ -598,7 +606,8 @@ static void ft_json_metrics(sb_json *j, const char *key, const sb_metrics *m)
 
 static sb_status ft_write_json(const char *path, const sb_dataset *ds, const sb_train_options *o,
                                const char *arch, const sb_nn_plan *plan, const sb_train_result *r,
-                               float pos_weight, sb_error *err)
+                               float pos_weight, double label_strain, double label_f_thres,
+                               sb_error *err)
 {
     sb_atomic_file af;
     sb_status st = sb_atomic_open(&af, path, err);
@@ -611,6 +620,8 @@ static sb_status ft_write_json(const char *path, const sb_dataset *ds, const sb_
     sb_json_object(&j, "parameters");
     sb_json_str(&j, "dataset", ds->path);
     sb_json_int(&j, "cases", (int64_t)ds->n);
+    sb_json_num(&j, "label_strain", label_strain);
+    sb_json_num(&j, "label_f_thres", label_f_thres);
     sb_json_str(&j, "sdm_kind", sb_sdm_kind_name(o->sdm.kind));
     sb_json_num(&j, "sdm_half_width_A", o->sdm.half_width);
     sb_json_int(&j, "sdm_grid", o->sdm.grid);
@@ -688,6 +699,11 @@ sb_status sb_fertile_train(const sb_dataset *ds, const sb_train_options *opt, sb
         st = sb_nn_model_set_meta(m, "train.dataset", ds->path, err);
         if (!st) st = sb_nn_model_set_meta(m, "train.seed", v, err);
         if (!st) st = sb_nn_model_set_meta(m, "train.tool", "shearband train", err);
+        snprintf(v, sizeof v, "%.10g", d.label_strain);
+        if (!st) st = sb_nn_model_set_meta(m, "train.label_strain", d.mixed_labels ? "mixed" : v, err);
+        snprintf(v, sizeof v, "%.10g", d.label_f_thres);
+        if (!st) st = sb_nn_model_set_meta(m, "train.label_f_thres", d.mixed_labels ? "mixed" : v, err);
+        if (!st) st = sb_nn_model_set_meta(m, "train.architecture", arch, err);
     }
     sb_nn_adam_options ao = sb_nn_adam_options_default();
     ao.lr = o.lr;
@@ -853,7 +869,9 @@ sb_status sb_fertile_train(const sb_dataset *ds, const sb_train_options *opt, sb
     res->best_monitor = ck.best_monitor;
     res->seconds = ft_now() - t0;
     res->maps_per_second = train_seconds > 0 ? (double)maps_done / train_seconds : NAN;
-    if (st == SB_OK) st = ft_write_json(path_json, ds, &o, arch, plan, res, pos_weight, err);
+    if (st == SB_OK) st = ft_write_json(path_json, ds, &o, arch, plan, res, pos_weight,
+                                        d.mixed_labels ? NAN : d.label_strain,
+                                        d.mixed_labels ? NAN : d.label_f_thres, err);
     if (st == SB_OK && o.figure && hist.n > 0) {
         sb_figure *fig = NULL;
         sb_figure_options fo = sb_figure_options_default();
