@@ -41,4 +41,29 @@ printf 'shearband-dataset 1\ns %s 0 %s train\n' "$data" "$lab" > "$SB_TEST_TMP/d
 err=$("$SB" train "$SB_TEST_TMP/ds.txt" -o "$SB_TEST_TMP/m.sbnn" 2>&1); rc=$?
 [ $rc = 1 ] || fail "train with a wrong fingerprint exited $rc"
 printf '%s' "$err" | grep -q "fingerprints differ" || fail "fingerprint message: $err"
+
+# The full CLI pipeline on the committed real labels (examples/fertile-smoke: three AQS runs of
+# the bundled glass, split by case): train 2 epochs, resume to 3, infer two orientations.
+man="$SB_SOURCE_DIR/examples/fertile-smoke/smoke.manifest"
+model="$SB_TEST_TMP/smoke.sbnn"
+rm -f "$model"*
+"$SB" dataset show "$man" | grep -q "3 cases: 1 train, 1 val, 1 test" || fail "dataset show"
+"$SB" train "$man" -o "$model" --epochs 2 --patience 0 --threads 1 --no-figure >/dev/null 2>&1 || fail "train"
+"$SB" train "$man" -o "$model" --epochs 3 --patience 0 --threads 1 --no-figure --resume >/dev/null 2>&1 \
+  || fail "train --resume"
+[ "$(grep -c '^[0-9]' "$model.log.csv")" = 3 ] || fail "log should have 3 epochs: $(cat "$model.log.csv")"
+grep -q '"atoms": 864' "$model.metrics.json" || fail "test metrics over the 864 test atoms"
+grep -q '"positives": 43' "$model.metrics.json" || fail "43 test positives"
+grep -q '"sdm_kind": "proj_xy"' "$model.metrics.json" || fail "SDM kind in the metrics JSON"
+out="$SB_TEST_TMP/smoke.fertile.xyz"
+"$SB" fertile "$data" -m "$model" -k 0,7 -o "$out" --threads 1 >/dev/null 2>&1 || fail "fertile"
+head -2 "$out" | grep -q "p_fertile_0:R:1:fertile_0:R:1:p_fertile_7:R:1:fertile_7:R:1" || fail "xyz columns"
+[ "$(sed -n 1p "$out")" = 864 ] || fail "xyz atom count"
+grep -q '"orientation": 7' "$out.json" || fail "JSON summary"
+# a corrupted model is refused with a clear message
+cp "$model" "$SB_TEST_TMP/bad.sbnn"
+printf '\x5a' | dd of="$SB_TEST_TMP/bad.sbnn" bs=1 seek=200 conv=notrunc status=none
+err=$("$SB" fertile "$data" -m "$SB_TEST_TMP/bad.sbnn" 2>&1); rc=$?
+[ $rc = 1 ] || fail "corrupted model exited $rc"
+printf '%s' "$err" | grep -qi "checksum\|corrupt" || fail "corrupted model message: $err"
 echo ok
