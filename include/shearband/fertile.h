@@ -46,6 +46,7 @@
 #include "shearband/sdm.h"
 #include "shearband/status.h"
 #include "shearband/structure.h"
+#include "shearband/survey.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -115,6 +116,14 @@ sb_fertile_options sb_fertile_options_default(void);
 sb_status sb_fertile_predict(sb_nn_model *model, const sb_sdm_params *sdm, const sb_structure *s,
                              sb_sdm_builder *builder, int orientation,
                              const sb_fertile_options *opt, float *prob, sb_error *err);
+
+/* The "cnn" indicator for sb_survey_run (shearband/survey.h): per-atom p_fertile of the
+ * model at `model_path` under each case's orientation. The context holds the model and the
+ * SDM builder of the current glass (rebuilt when the glass index changes); free it with
+ * sb_fertile_survey_free. opt may be NULL. */
+sb_status sb_fertile_survey_source(const char *model_path, const sb_fertile_options *opt,
+                                   sb_indicator_source *src, sb_error *err);
+void sb_fertile_survey_free(sb_indicator_source *src);
 
 #ifdef __cplusplus
 }

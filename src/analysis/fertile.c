@@ -892,3 +892,72 @@ sb_status sb_fertile_train(const sb_dataset *ds, const sb_train_options *opt, sb
     ft_data_free(&d);
     return st;
 }
+
+/* ---- survey source ------------------------------------------------------------------ */
+
+typedef struct ft_survey_ctx {
+    sb_nn_model *model;
+    sb_sdm_params sdm;
+    sb_fertile_options opt;
+    sb_sdm_builder *builder;
+    size_t glass_index; /* of the builder; SIZE_MAX: none */
+    float *prob;
+    size_t cap;
+} ft_survey_ctx;
+
+static sb_status ft_survey_values(void *ctx, size_t glass_index, const sb_structure *glass,
+                                  const sb_structure *loaded, int orientation, double *out, sb_error *err)
+{
+    (void)loaded; /* the maps are drawn from the glass through R_K: the same frame */
+    ft_survey_ctx *c = ctx;
+    if (glass->ntypes > c->sdm.nspecies)
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "cnn indicator: the glass has %d atom types, the "
+                            "model knows %d species", glass->ntypes, c->sdm.nspecies);
+    if (!c->builder || c->glass_index != glass_index) {
+        sb_sdm_builder_free(c->builder);
+        c->builder = NULL;
+        sb_status st = sb_sdm_builder_create(&c->builder, glass, &c->sdm, err);
+        if (st != SB_OK) return st;
+        c->glass_index = glass_index;
+    }
+    if (c->cap < glass->n) {
+        float *p = realloc(c->prob, glass->n * sizeof *p);
+        if (!p) return sb_error_set(err, SB_ERR_NOMEM, "cnn indicator: out of memory");
+        c->prob = p;
+        c->cap = glass->n;
+    }
+    sb_status st = sb_fertile_predict(c->model, &c->sdm, glass, c->builder, orientation, &c->opt, c->prob, err);
+    if (st != SB_OK) return st;
+    for (size_t i = 0; i < glass->n; i++) out[i] = c->prob[i];
+    return SB_OK;
+}
+
+sb_status sb_fertile_survey_source(const char *model_path, const sb_fertile_options *opt,
+                                   sb_indicator_source *src, sb_error *err)
+{
+    memset(src, 0, sizeof *src);
+    ft_survey_ctx *c = calloc(1, sizeof *c);
+    if (!c) return sb_error_set(err, SB_ERR_NOMEM, "cnn indicator: out of memory");
+    c->opt = opt ? *opt : sb_fertile_options_default();
+    c->glass_index = SIZE_MAX;
+    sb_status st = sb_fertile_load(model_path, &c->model, &c->sdm, err);
+    if (st != SB_OK) {
+        free(c);
+        return st;
+    }
+    src->info = sb_indicator_lookup("cnn");
+    src->values = ft_survey_values;
+    src->ctx = c;
+    return SB_OK;
+}
+
+void sb_fertile_survey_free(sb_indicator_source *src)
+{
+    if (!src || !src->ctx) return;
+    ft_survey_ctx *c = src->ctx;
+    sb_sdm_builder_free(c->builder);
+    sb_nn_model_free(c->model);
+    free(c->prob);
+    free(c);
+    src->ctx = NULL;
+}

@@ -386,3 +386,53 @@ Test(fertile_predict, orientation_equals_rotated_glass)
     sb_nn_model_free(m);
     sb_structure_free(&g), sb_structure_free(&rot);
 }
+
+/* The survey's cnn source gives the same values as sb_fertile_predict, for two glasses in
+ * turn (the cached builder must follow the glass index), and refuses a foreign model. */
+Test(fertile_predict, survey_source_matches_predict)
+{
+    make_tmp("fertile_survey_source");
+    sb_error err;
+    sb_structure g = SB_STRUCTURE_INIT, g2 = SB_STRUCTURE_INIT;
+    cr_assert_eq(sb_read_structure(SB_SOURCE_DIR "/examples/cu50zr50_864.data", &g, &err), SB_OK);
+    sb_orientation o;
+    sb_orientation_get(9, &o, NULL);
+    cr_assert_eq(sb_orientation_apply(&o, &g, &g2, &err), SB_OK); /* a different "glass" */
+    sb_sdm_params sdm = sb_fertile_default_sdm(SB_SDM_PROJ_XY);
+    sdm.grid = 16;
+    sb_nn_model *m = NULL;
+    cr_assert_eq(sb_nn_model_create_from_string((sb_nn_shape){2, 1, 16, 16}, "conv4k3,relu,pool,dense8,relu,dense1",
+                                                &m, &err), SB_OK);
+    sb_nn_model_init(m, 5);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/m.sbnn", tmpdir);
+    /* metadata as training writes it */
+    sb_nn_model_set_meta(m, "sdm.kind", "proj_xy", &err);
+    sb_nn_model_set_meta(m, "sdm.half_width", "8", &err);
+    sb_nn_model_set_meta(m, "sdm.grid", "16", &err);
+    sb_nn_model_set_meta(m, "sdm.sigma", "0.5", &err);
+    sb_nn_model_set_meta(m, "sdm.nspecies", "2", &err);
+    cr_assert_eq(sb_nn_model_save(m, path, &err), SB_OK);
+    sb_fertile_options fo = sb_fertile_options_default();
+    fo.backend = "reference";
+    sb_indicator_source src;
+    cr_assert_eq(sb_fertile_survey_source(path, &fo, &src, &err), SB_OK, "%s", err.msg);
+    cr_assert_str_eq(src.info->name, "cnn");
+    double *v = malloc(g.n * sizeof *v);
+    float *p = malloc(g.n * sizeof *p);
+    const sb_structure *gl[3] = {&g, &g2, &g};
+    for (int q = 0; q < 3; q++) {
+        cr_assert_eq(src.values(src.ctx, (size_t)(q % 2), gl[q], NULL, 3, v, &err), SB_OK, "%s", err.msg);
+        cr_assert_eq(sb_fertile_predict(m, &sdm, gl[q], NULL, 3, &fo, p, &err), SB_OK);
+        for (size_t i = 0; i < g.n; i++) cr_assert_eq(v[i], (double)p[i], "glass %d atom %zu", q, i);
+    }
+    sb_fertile_survey_free(&src);
+    snprintf(path, sizeof path, "%s/plain.sbnn", tmpdir);
+    sb_nn_model *plain = NULL;
+    sb_nn_model_create_from_string((sb_nn_shape){2, 1, 16, 16}, "dense1", &plain, &err);
+    sb_nn_model_save(plain, path, &err);
+    cr_assert_eq(sb_fertile_survey_source(path, NULL, &src, &err), SB_ERR_FORMAT);
+    free(v), free(p);
+    sb_nn_model_free(m), sb_nn_model_free(plain);
+    sb_structure_free(&g), sb_structure_free(&g2);
+}
