@@ -40,8 +40,8 @@ sb_vibration_options sb_vibration_options_default(void)
     sb_vibration_options o;
     memset(&o, 0, sizeof o);
     o.temperature = 300.0;
-    o.runs = 4;
-    o.equilibration = 2.0;
+    o.runs = 8;
+    o.equilibration = 1.0;
     o.sampling = 4.0;
     o.sample_every = 0.05;
     o.timestep = 0.002;
