@@ -82,11 +82,12 @@ Test(vibration, glass_msd_positive_reproducible_cached_and_grows_with_temperatur
     snprintf(path, sizeof path, "%s/run_1.log", d300);
     cr_assert(sb_file_exists(path));
 
-    /* Same seed, fresh directory: bitwise the same MSD. */
+    /* Same seed, fresh directory: run 0 is bitwise the same. */
     sb_vibration_options ob = short_opts(d300b, 300.0);
+    ob.runs = 1;
     sb_vibration_result rb = SB_VIBRATION_RESULT_INIT;
     cr_assert_eq(sb_vibration_msd(&g, &ob, &rb, &err), SB_OK, "%s", err.msg);
-    cr_assert(memcmp(r.msd_run, rb.msd_run, 2 * g.n * sizeof(double)) == 0, "same seeds gave different MSD");
+    cr_assert(memcmp(r.msd_run, rb.msd_run, g.n * sizeof(double)) == 0, "same seeds gave different MSD");
 
     /* Cache: a larger ensemble in the first directory reuses runs 0 and 1 exactly. */
     o.runs = 3;
@@ -163,7 +164,7 @@ Test(vibration, fcc_crystal_is_harmonic_and_uniform, .timeout = 600)
     tmpdir(d100, sizeof d100, "fcc100");
     sb_vibration_options o = sb_vibration_options_default();
     o.runs = 4;
-    o.equilibration = 1.0;
+    o.equilibration = 0.5;
     o.sampling = 2.0;
     o.sample_every = 0.02;
     o.run_dir = d300;
