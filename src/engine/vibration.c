@@ -227,7 +227,24 @@ static sb_status vib_setup(sb_engine *e, const vib_job *vj, sb_error *err)
 {
     const sb_structure *g = vj->glass;
     const sb_vibration_options *o = vj->opt;
-    sb_status st = sb_engine_load_structure(e, g, false, err);
+    /* Atoms a little outside the cell (allowed in data files) would be dropped by
+     * lammps_create_atoms: load a wrapped copy (image flags follow, so the unwrapped
+     * positions, and therefore every displacement, are unchanged). */
+    sb_structure wrapped = SB_STRUCTURE_INIT;
+    sb_status st = sb_structure_copy(&wrapped, g, err);
+    if (st == SB_OK) st = sb_structure_ensure_images(&wrapped, err);
+    if (st == SB_OK) {
+        /* Only atoms outside: a round trip through fractional coordinates would change the
+         * last bits of the others (and with them the trajectory). */
+        for (size_t i = 0; i < wrapped.n; i++) {
+            double f[3];
+            sb_cell_to_frac(&wrapped.cell, &wrapped.x[3 * i], f);
+            if (f[0] < 0 || f[0] >= 1 || f[1] < 0 || f[1] >= 1 || f[2] < 0 || f[2] >= 1)
+                sb_cell_wrap(&wrapped.cell, &wrapped.x[3 * i], &wrapped.image[3 * i]);
+        }
+        st = sb_engine_load_structure(e, &wrapped, false, err);
+    }
+    sb_structure_free(&wrapped);
     if (st != SB_OK) return st;
     char elements[256] = "";
     size_t len = 0;
