@@ -9,10 +9,9 @@
  * value per atom in the structure's atom order: the probability p for cnn/gnn, the signed
  * softness for svm, so that the indicator table's fertile rule applies unchanged.
  *
- * State: the model-file formats and evaluation for cnn, gnn and svm are being built
- * elsewhere in the project. Until an applier is registered in src/analysis/indicator_model.c
- * sb_indicator_model_available() is false and sb_indicator_model_apply() fails with
- * SB_ERR_UNSUPPORTED; nothing is ever approximated or faked.
+ * State: cnn is registered (shearband/fertile.h); gnn and svm are not yet. For an
+ * indicator without an applier sb_indicator_model_available() is false and
+ * sb_indicator_model_apply() fails with SB_ERR_UNSUPPORTED; nothing is approximated.
  */
 #ifndef SHEARBAND_INDICATOR_MODEL_H
 #define SHEARBAND_INDICATOR_MODEL_H

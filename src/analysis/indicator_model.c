@@ -7,7 +7,29 @@
 #include "shearband/indicator_model.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "shearband/fertile.h"
+
+/* cnn: the fertile-site CNN. The structure arrives already in the loading frame, so the
+ * map is drawn under the identity orientation (0): identical to orientation K on the
+ * sample rotated by R_K (tests/unit/test_fertile_train.c checks that equivalence). */
+static sb_status apply_cnn(const char *model_path, const sb_structure *s, double *value, sb_error *err)
+{
+    sb_nn_model *model = NULL;
+    sb_sdm_params sdm;
+    sb_status rc = sb_fertile_load(model_path, &model, &sdm, err);
+    if (rc != SB_OK) return rc;
+    float *prob = malloc((s->n ? s->n : 1) * sizeof *prob);
+    if (!prob) rc = sb_error_set(err, SB_ERR_NOMEM, "cannot allocate CNN probabilities");
+    const sb_fertile_options fo = sb_fertile_options_default();
+    if (rc == SB_OK) rc = sb_fertile_predict(model, &sdm, s, NULL, 0, &fo, prob, err);
+    for (size_t i = 0; rc == SB_OK && i < s->n; i++) value[i] = prob[i];
+    free(prob);
+    sb_nn_model_free(model);
+    return rc;
+}
 
 typedef struct model_row {
     const char *name;
@@ -16,8 +38,7 @@ typedef struct model_row {
 } model_row;
 
 static const model_row rows[] = {
-    {"cnn", NULL, "no CNN model-file applier is registered yet (spatial density map + network "
-                  "evaluation from a trained model file is still being built)"},
+    {"cnn", apply_cnn, NULL},
     {"gnn", NULL, "no GNN model-file applier is registered yet (the GNN is still being built)"},
     {"svm", NULL, "no SVM model-file applier is registered yet (the softness model file format "
                   "is still being built)"},

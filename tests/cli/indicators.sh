@@ -58,6 +58,10 @@ head -2 "$SB_TEST_TMP/geo.extxyz" | tail -1 | grep -q vflex && fail "--only ffb,
 "$SB" indicators "$g" -k 24 2> "$SB_TEST_TMP/err" >/dev/null; [ $? = 2 ] || fail "-k 24 should exit 2"
 "$SB" indicators "$g" -k 0 --only cnn 2> "$SB_TEST_TMP/err" >/dev/null; [ $? = 2 ] || fail "--only cnn without model should exit 2"
 "$SB" indicators "$g" -k 0 -o "$SB_TEST_TMP/c.extxyz" --cnn-model "$SB_TEST_TMP/none.model" 2> "$SB_TEST_TMP/err" >/dev/null
-[ $? = 1 ] || fail "an unavailable CNN applier should exit 1"
-grep -q 'cnn-model' "$SB_TEST_TMP/err" || fail "message: $(cat "$SB_TEST_TMP/err")"
+[ $? = 1 ] || fail "a missing CNN model file should exit 1"
+grep -q 'none.model' "$SB_TEST_TMP/err" || fail "message: $(cat "$SB_TEST_TMP/err")"
+# An applier that does not exist yet (gnn) is refused before any work, naming itself.
+"$SB" indicators "$g" -k 0 -o "$SB_TEST_TMP/g.extxyz" --gnn-model "$SB_TEST_TMP/none.model" 2> "$SB_TEST_TMP/err" >/dev/null
+[ $? = 1 ] || fail "an unavailable GNN applier should exit 1"
+grep -q 'gnn-model' "$SB_TEST_TMP/err" || fail "message: $(cat "$SB_TEST_TMP/err")"
 echo "indicators: ok"
