@@ -508,14 +508,30 @@ static sb_status quench_run(sb_engine *e, void *arg, void *result, sb_error *err
     const int64_t m0 = sb_engine_timestep(e);
     if ((st = sb_engine_command(e, err, "velocity all set 0 0 0"))) return st;
     if ((st = sb_engine_command(e, err, "min_style cg"))) return st;
-    if ((st = sb_engine_command(e, err, "fix sb_relax all box/relax iso 0.0 vmax 0.001"))) return st;
-    if ((st = sb_engine_command(e, err, "minimize 0 %.17g %d %d", o->ftol, o->min_maxiter,
-                                10 * o->min_maxiter)))
-        return st;
-    if ((st = sb_engine_command(e, err, "unfix sb_relax"))) return st;
-    if ((st = sb_engine_command(e, err, "minimize 0 %.17g %d %d", o->ftol, o->min_maxiter,
-                                10 * o->min_maxiter)))
-        return st;
+    /* box/relax minimisation rarely reaches ftol 1e-8 (the box degree of freedom stalls the
+     * line search), and one long attempt stopped at maxiter with P = -710 bar on a 2000-atom
+     * glass. Short rounds converge better (each restarts box/relax from the current box):
+     * repeat until a round converges within its iteration cap with |P| < 1 bar. A badly
+     * relaxed glass (1e15 K/s) then still lowers its energy in the fixed-box minimisation
+     * and loses P = 0 (-1131 bar measured), so the whole cycle repeats until the final
+     * fixed-box state has |P| < 10 bar (at most 5 cycles; the JSON records P). */
+    double press = INFINITY;
+    for (int cycle = 0; cycle < 5 && !(fabs(press) < 10.0); cycle++) {
+        if ((st = sb_engine_command(e, err, "fix sb_relax all box/relax iso 0.0 vmax 0.001")))
+            return st;
+        bool converged = false;
+        for (int round = 0; round < 20 && !converged; round++) {
+            const int64_t t_round = sb_engine_timestep(e);
+            if ((st = sb_engine_command(e, err, "minimize 0 1e-6 2000 20000"))) return st;
+            if ((st = sb_engine_thermo(e, "press", &press, err))) return st;
+            converged = fabs(press) < 1.0 && sb_engine_timestep(e) - t_round < 2000;
+        }
+        if ((st = sb_engine_command(e, err, "unfix sb_relax"))) return st;
+        if ((st = sb_engine_command(e, err, "minimize 0 %.17g %d %d", o->ftol, o->min_maxiter,
+                                    10 * o->min_maxiter)))
+            return st;
+        if ((st = sb_engine_thermo(e, "press", &press, err))) return st;
+    }
     r->min_iterations = sb_engine_timestep(e) - m0;
     double pe = 0;
     if ((st = sb_engine_thermo(e, "pe", &pe, err))) return st;
