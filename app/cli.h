@@ -43,5 +43,6 @@ int cmd_quench(int argc, char **argv);
 int cmd_shear(int argc, char **argv);
 int cmd_d2min(int argc, char **argv);
 int cmd_band(int argc, char **argv);
+int cmd_ensemble(int argc, char **argv);
 
 #endif

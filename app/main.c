@@ -13,6 +13,7 @@ static const cli_command commands[] = {
     {"shear", "athermal quasistatic simple shear of a glass (LAMMPS)", cmd_shear},
     {"d2min", "per-atom D2min, von Mises shear strain and fit flag between two frames", cmd_d2min},
     {"band", "locate the shear band from D2min (slab profiles along X and Y)", cmd_band},
+    {"ensemble", "shear one glass many times (shuffles, orientations): band statistics (LAMMPS, MPI)", cmd_ensemble},
 };
 static const size_t ncommands = sizeof commands / sizeof commands[0];
 
