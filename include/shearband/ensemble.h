@@ -109,6 +109,8 @@ typedef struct sb_ensemble_result {
     size_t nfailed;
     size_t nhorizontal, nvertical, nnoband; /* among complete runs with a band snapshot */
     int world_rank, world_size, npartitions; /* 0, 1, 1 in a serial process */
+    double length_x, length_y; /* largest slab-axis widths W_x, W_y of the runs' cells at
+                                  the band strain, A (the extent of the signed axis) */
     double seconds;
 } sb_ensemble_result;
 

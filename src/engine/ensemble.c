@@ -364,7 +364,8 @@ static sb_status read_stress_strain(const sb_ensemble_options *o, sb_ensemble_me
     return SB_OK;
 }
 
-static sb_status locate_band(const sb_ensemble_options *o, sb_ensemble_member *run, sb_error *err)
+static sb_status locate_band(const sb_ensemble_options *o, sb_ensemble_member *run,
+                             sb_ensemble_result *res, sb_error *err)
 {
     char file[64], path[ENS_PATH];
     snprintf(file, sizeof file, "strain_%.3f.dump", band_strain_of(o));
@@ -382,6 +383,8 @@ static sb_status locate_band(const sb_ensemble_options *o, sb_ensemble_member *r
     st = sb_band_locate(&s.cell, s.x, s.id, pd->data, ps && ps->ncomp == 1 ? ps->data : NULL, s.n,
                         &o->band, &b, err);
     if (st == SB_OK) {
+        res->length_x = fmax(res->length_x, b.profile[0].length);
+        res->length_y = fmax(res->length_y, b.profile[1].length);
         run->band = b;
         memset(run->band.profile, 0, sizeof run->band.profile);
         run->have_band = true;
@@ -404,7 +407,7 @@ static void collect(const sb_ensemble_options *o, sb_ensemble_result *res)
             continue;
         }
         sb_status st = read_stress_strain(o, run, &e);
-        if (st == SB_OK) st = locate_band(o, run, &e);
+        if (st == SB_OK) st = locate_band(o, run, res, &e);
         run->status = (int)st;
         if (st != SB_OK) snprintf(run->error, sizeof run->error, "%.250s", e.msg);
     }
@@ -685,6 +688,10 @@ static sb_status write_figure(const sb_ensemble_options *o, const sb_ensemble_re
         fo.xlabel = "band centre:  −x  |  +y  (Å)";
         fo.ylabel = "number of shear bands";
         fo.ymin = 0;
+        if (res->length_x > 0 && res->length_y > 0) {
+            fo.xmin = -res->length_x;
+            fo.xmax = res->length_y;
+        }
         st = sb_ensemble_histogram(pos, res->nruns, o->bin_width, &lo, &nb, &count, err);
         double *c = NULL, *v = NULL;
         if (st == SB_OK) {
