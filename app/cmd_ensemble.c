@@ -215,7 +215,8 @@ int cmd_ensemble(int argc, char **argv)
         sb_structure_free(&glass);
     }
     const bool root = r.world_rank == 0;
-    if (root && r.nruns > 0 && r.runs)
+    /* The summary line only when a summary was written. */
+    if (root && r.runs && (st == SB_OK || r.nfailed > 0))
         printf("%s: %zu runs (%zu sheared now, %zu failed or unfinished): %zu horizontal, %zu "
                "vertical, %zu no band; %d MPI rank(s) in %d partition(s)\n",
                o.dir, r.nruns, r.nran, r.nfailed, r.nhorizontal, r.nvertical, r.nnoband,
