@@ -508,10 +508,16 @@ static sb_status quench_run(sb_engine *e, void *arg, void *result, sb_error *err
     const int64_t m0 = sb_engine_timestep(e);
     if ((st = sb_engine_command(e, err, "velocity all set 0 0 0"))) return st;
     if ((st = sb_engine_command(e, err, "min_style cg"))) return st;
+    /* box/relax minimisation rarely reaches ftol 1e-8 (the box degree of freedom stalls the
+     * line search), and a single long attempt can stop at maxiter with |P| ~ 1 kbar. Short
+     * rounds converge better (each restarts box/relax from the current box as reference):
+     * repeat until |P| < 1 bar, then minimise the atoms at fixed box to ftol. */
     if ((st = sb_engine_command(e, err, "fix sb_relax all box/relax iso 0.0 vmax 0.001"))) return st;
-    if ((st = sb_engine_command(e, err, "minimize 0 %.17g %d %d", o->ftol, o->min_maxiter,
-                                10 * o->min_maxiter)))
-        return st;
+    double press = INFINITY;
+    for (int round = 0; round < 20 && !(fabs(press) < 1.0); round++) {
+        if ((st = sb_engine_command(e, err, "minimize 0 1e-6 2000 20000"))) return st;
+        if ((st = sb_engine_thermo(e, "press", &press, err))) return st;
+    }
     if ((st = sb_engine_command(e, err, "unfix sb_relax"))) return st;
     if ((st = sb_engine_command(e, err, "minimize 0 %.17g %d %d", o->ftol, o->min_maxiter,
                                 10 * o->min_maxiter)))
