@@ -264,6 +264,16 @@ static void execute_serial(const sb_structure *glass, const sb_ensemble_options 
         }
         execute_run(glass, o, run, NULL, &recs[i]);
         progress(o, run, i, res->nruns, &recs[i], 0, 1);
+        /* A signal killed the job (Ctrl-C, the OOM killer): stop here; the runs left are
+         * reported as not finished and a re-run picks them up. */
+        if (recs[i].status == SB_ERR_INTERRUPTED) {
+            for (size_t k = i + 1; k < res->nruns; k++) {
+                if (run_complete(o, res->runs[k].name)) continue;
+                recs[k].status = SB_ERR_INTERRUPTED;
+                snprintf(recs[k].error, sizeof recs[k].error, "not started: interrupted");
+            }
+            break;
+        }
     }
 }
 

@@ -24,4 +24,13 @@ mkdir -p s
 msg=$("$SB" ensemble "$GLASS" -d s --shuffles 3 --summarize 2>&1); [ $? -eq 0 ] || fail "summarize: $msg"
 [ "$(grep -c ',not finished\|"not finished"' s/ensemble.csv)" -eq 3 ] || fail "3 unfinished rows expected"
 grep -q '"failed_or_unfinished": 3' s/ensemble.json || fail "ensemble.json counts"
+
+# Run names: orientation-major, seeds in the given order; unshuffled runs are KK_none.
+mkdir -p o
+"$SB" ensemble "$GLASS" -d o --orientations 3,0 --seeds 6,5 --summarize > /dev/null || fail "summarize o"
+[ "$(grep -v '^#' o/ensemble.csv | cut -d, -f1 | tr '\n' ' ')" = "run 03_6 03_5 00_6 00_5 " ] \
+    || fail "run names: $(grep -v '^#' o/ensemble.csv | cut -d, -f1 | tr '\n' ' ')"
+mkdir -p n
+"$SB" ensemble "$GLASS" -d n --orientations all --summarize > /dev/null || fail "summarize n"
+[ "$(grep -c '_none,' n/ensemble.csv)" -eq 24 ] || fail "24 unshuffled runs expected"
 echo ok

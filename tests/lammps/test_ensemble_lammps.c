@@ -3,9 +3,10 @@
  *   - the table has one row per run, named orientation_seed, and the summary files exist;
  *   - different shuffle seeds give stress curves that are not bitwise identical (compared
  *     at 17 digits in checkpoint.txt: the CSV's 10 digits hide the round-off noise);
- *   - resumable: after deleting one run's directory, a re-run shears only that run (the
- *     other run's files keep their modification times) and the redone run reproduces the
- *     deleted one bitwise (same seed, same path); a third call shears nothing;
+ *   - resumable: after deleting one run's directory, a re-run stopped half-way (at a
+ *     checkpoint, as an interruption would) and then resumed shears only that run (the
+ *     other run's files keep their modification times), and the redone run reproduces the
+ *     deleted one bitwise (same seed, same path); a further call shears nothing;
  *   - validation refuses duplicate seeds and a band strain that is not saved.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -42,6 +43,7 @@ static sb_ensemble_options tiny(const char *dir, const uint64_t *seeds, size_t n
     o.shear.nsave = 1;
     o.shear.save[0] = 0.02;
     o.shear.ftol = 1e-6;
+    o.shear.checkpoint_every = 2; /* so that a run can be stopped half-way */
     o.figure = false; /* gnuplot is exercised by the plot tests */
     return o;
 }
@@ -133,6 +135,13 @@ Test(ensemble_lammps, table_noise_resume_and_reproduction, .timeout = 1200)
     char cmd[4400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s/runs/00_11'", dir);
     cr_assert_eq(system(cmd), 0);
+    /* First only half of it (stopped at a checkpoint as if interrupted), then the rest. */
+    o.shear.max_steps = 2;
+    cr_assert_eq(sb_ensemble_run(&g, &o, &r, &err), SB_ERR_INTERRUPTED, "%s", err.msg);
+    cr_expect_eq(r.runs[0].status, SB_ERR_INTERRUPTED);
+    cr_expect_eq(r.runs[1].status, SB_OK, "%s", r.runs[1].error);
+    sb_ensemble_result_free(&r);
+    o.shear.max_steps = 0;
     cr_assert_eq(sb_ensemble_run(&g, &o, &r, &err), SB_OK, "%s", err.msg);
     cr_expect_eq(r.nran, 1, "only the deleted run is sheared again");
     cr_expect(r.runs[0].ran);
