@@ -304,9 +304,20 @@ static sb_status execute_mpi(const sb_structure *glass, const sb_ensemble_option
                             "run on all ranks) or run without mpirun",
                             size);
 #endif
-    /* Which runs are pending: decided once, by world rank 0, for everyone. */
+    /* Which runs are pending: decided once, by world rank 0, for everyone. The gather
+     * buffer is allocated up front so that running out of memory is a collective,
+     * clean failure rather than an abort after the runs. */
+    const size_t bytes = res->nruns * sizeof *recs;
     char *pending = calloc(res->nruns ? res->nruns : 1, 1);
-    if (!pending) return sb_error_set(err, SB_ERR_NOMEM, "cannot allocate the run list");
+    ens_record *all = rank == 0 ? malloc((size_t)size * bytes + 1) : NULL;
+    int ok = pending && (rank != 0 || all), all_ok = 0;
+    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (!all_ok) {
+        free(pending);
+        free(all);
+        return sb_error_set(err, SB_ERR_NOMEM, "cannot allocate the run list of %zu runs",
+                            res->nruns);
+    }
     if (rank == 0)
         for (size_t i = 0; i < res->nruns; i++) pending[i] = !run_complete(o, res->runs[i].name);
     MPI_Bcast(pending, (int)res->nruns, MPI_CHAR, 0, MPI_COMM_WORLD);
@@ -333,12 +344,6 @@ static sb_status execute_mpi(const sb_structure *glass, const sb_ensemble_option
 
     /* Gather every rank's records on world rank 0 and keep each run's from the rank 0 of
      * the partition that ran it. */
-    const size_t bytes = res->nruns * sizeof *recs;
-    ens_record *all = NULL;
-    if (rank == 0) {
-        all = malloc((size_t)size * bytes + 1);
-        if (!all) MPI_Abort(MPI_COMM_WORLD, 1); /* cannot continue consistently */
-    }
     MPI_Gather(recs, (int)bytes, MPI_BYTE, all, (int)bytes, MPI_BYTE, 0, MPI_COMM_WORLD);
     if (rank == 0) {
         for (size_t i = 0; i < res->nruns; i++)
