@@ -229,8 +229,9 @@ static void execute_run(const sb_structure *glass, const sb_ensemble_options *o,
         (void)comm;
 #endif
         sb_shear_result r;
+        memset(&r, 0, sizeof r);
         st = sb_shear(glass, &so, &r, &e);
-        rec->ran = st != SB_OK || !r.already_done;
+        rec->ran = (st == SB_OK && !r.already_done) || r.steps_run > 0;
     }
     rec->end = ens_wall();
     if (st != SB_OK) record_error(rec, st, &e);
@@ -257,13 +258,11 @@ static void execute_serial(const sb_structure *glass, const sb_ensemble_options 
 {
     for (size_t i = 0; i < res->nruns; i++) {
         const sb_ensemble_member *run = &res->runs[i];
-        if (run_complete(o, run->name)) {
-            recs[i].status = SB_OK;
-            recs[i].ran = 0;
-            continue;
-        }
+        /* Finished runs go through sb_shear too: it checks that they were made with the
+         * same glass and parameters (shear.params) before reporting them done. */
         execute_run(glass, o, run, NULL, &recs[i]);
-        progress(o, run, i, res->nruns, &recs[i], 0, 1);
+        if (recs[i].ran || recs[i].status != SB_OK)
+            progress(o, run, i, res->nruns, &recs[i], 0, 1);
         /* A signal killed the job (Ctrl-C, the OOM killer): stop here; the runs left are
          * reported as not finished and a re-run picks them up. */
         if (recs[i].status == SB_ERR_INTERRUPTED) {
@@ -318,8 +317,13 @@ static sb_status execute_mpi(const sb_structure *glass, const sb_ensemble_option
         return sb_error_set(err, SB_ERR_NOMEM, "cannot allocate the run list of %zu runs",
                             res->nruns);
     }
+    /* A finished run is checked by sb_shear on rank 0 alone (same glass and parameters:
+     * it returns before any LAMMPS or MPI call), so a mismatch fails that run. */
     if (rank == 0)
-        for (size_t i = 0; i < res->nruns; i++) pending[i] = !run_complete(o, res->runs[i].name);
+        for (size_t i = 0; i < res->nruns; i++) {
+            pending[i] = !run_complete(o, res->runs[i].name);
+            if (!pending[i]) execute_run(glass, o, &res->runs[i], NULL, &recs[i]);
+        }
     MPI_Bcast(pending, (int)res->nruns, MPI_CHAR, 0, MPI_COMM_WORLD);
 
     const int part = rank / rpr;
@@ -329,10 +333,7 @@ static sb_status execute_mpi(const sb_structure *glass, const sb_ensemble_option
     MPI_Comm_rank(comm, &prank);
     size_t k = 0; /* index among pending runs */
     for (size_t i = 0; i < res->nruns; i++) {
-        if (!pending[i]) {
-            recs[i].status = SB_OK;
-            continue;
-        }
+        if (!pending[i]) continue;
         const int owner = (int)(k++ % (size_t)npart);
         recs[i].partition = owner;
         if (owner != part) continue;

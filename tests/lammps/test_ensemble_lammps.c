@@ -6,7 +6,8 @@
  *   - resumable: after deleting one run's directory, a re-run stopped half-way (at a
  *     checkpoint, as an interruption would) and then resumed shears only that run (the
  *     other run's files keep their modification times), and the redone run reproduces the
- *     deleted one bitwise (same seed, same path); a further call shears nothing;
+ *     deleted one bitwise (same seed, same path); a further call shears nothing, and one
+ *     with other shear parameters refuses the finished runs instead of reusing them;
  *   - validation refuses duplicate seeds and a band strain that is not saved.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -160,6 +161,14 @@ Test(ensemble_lammps, table_noise_resume_and_reproduction, .timeout = 1200)
     sb_ensemble_result_free(&r);
     snprintf(path, sizeof path, "%s/ensemble.csv", dir);
     cr_expect_eq(count_data_lines(path), 2);
+
+    /* Finished runs made with other parameters are not silently reused. */
+    o.shear.ftol = 1e-7;
+    cr_expect_eq(sb_ensemble_run(&g, &o, &r, &err), SB_ERR_INVALID_ARG);
+    cr_expect(strstr(err.msg, "different parameters") != NULL, "%s", err.msg);
+    cr_expect_eq(r.nran, 0);
+    cr_expect_eq(r.nfailed, 2);
+    sb_ensemble_result_free(&r);
     sb_structure_free(&g);
 }
 
