@@ -43,6 +43,12 @@ int cmd_quench(int argc, char **argv);
 int cmd_shear(int argc, char **argv);
 int cmd_d2min(int argc, char **argv);
 int cmd_band(int argc, char **argv);
+int cmd_survey(int argc, char **argv);
+int cmd_label(int argc, char **argv);
+int cmd_dataset(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_fertile(int argc, char **argv);
+int cmd_indicators(int argc, char **argv);
 int cmd_ensemble(int argc, char **argv);
 
 #endif

@@ -29,6 +29,7 @@
 #include "shearband/analysis.h"
 #include "shearband/merit.h"
 #include "shearband/status.h"
+#include "shearband/structure.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -80,6 +81,27 @@ void sb_indicator_predict(const sb_indicator_info *ind, const sb_profile prof[2]
  * slab nearest to the observed centre (periodically) is the band's slab. */
 sb_status sb_indicator_gamma(const sb_indicator_info *ind, const sb_profile prof[2], int band_axis,
                              double band_centre, double *gamma, sb_error *err);
+
+/* Indicator sources. An indicator's per-atom values come from a callback, so that the CNN,
+ * GNN, SVM, flexibility volume and Voronoi indicators all plug in the same way:
+ *   values(ctx, glass_index, glass, loaded, orientation, out, err)
+ * with `glass` the sample as read, `loaded` the same atoms (same order) rotated into the
+ * loading frame, and out[i] the value of atom i. Orientation-independent sources may cache
+ * per glass_index (a caller-chosen number identifying the glass). */
+typedef sb_status (*sb_indicator_values_fn)(void *ctx, size_t glass_index, const sb_structure *glass,
+                                            const sb_structure *loaded, int orientation, double *out,
+                                            sb_error *err);
+
+typedef struct sb_indicator_source {
+    const sb_indicator_info *info;
+    sb_indicator_values_fn values;
+    void *ctx;
+} sb_indicator_source;
+
+/* Built-in source for the Voronoi indicators "ffb" and "rho" (plain tessellation, default
+ * filters). The context caches the current glass; free it with sb_indicator_voronoi_free. */
+sb_status sb_indicator_voronoi_source(const char *name, sb_indicator_source *src, sb_error *err);
+void sb_indicator_voronoi_free(sb_indicator_source *src);
 
 #ifdef __cplusplus
 }

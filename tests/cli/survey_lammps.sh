@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# survey end to end on the bundled glass: two orientations sheared to 4 % (tiny steps so it
+# runs in well under a minute), band thresholds at 0 so that every case has a "band";
+# checks the table, that survey.json's mean gamma is the mean of the table's gammas, that a
+# second invocation reuses the finished runs (--no-run) with identical results, and figures.
+set -eu
+: "${SB:?}" "${SB_SOURCE_DIR:?}" "${SB_TEST_TMP:?}"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+rm -rf "$SB_TEST_TMP"; mkdir -p "$SB_TEST_TMP"; cd "$SB_TEST_TMP"
+glass="$SB_SOURCE_DIR/examples/cu50zr50_864.data"
+common=(-k 0,5 --band-strain 0.04 --step 4e-3 --width 10 --dfs-width 10 --z-min 0 --concentration-min 0 --bootstrap 200)
+"$SB" survey -o out "${common[@]}" "$glass" > first.txt || fail "survey exited $?"
+[ "$(wc -l < out/survey.csv)" = 3 ] || fail "expected header + 2 rows: $(cat out/survey.csv)"
+awk -F, 'NR > 1 { if ($3 != 1) exit 1; if ($6 <= 0 || $6 > 1 || $9 <= 0 || $9 > 1) exit 1 }' out/survey.csv \
+  || fail "bad rows: $(cat out/survey.csv)"
+want=$(awk -F, 'NR > 1 { s += $6; n++ } END { printf "%.6f", s / n }' out/survey.csv)
+got=$(awk '/"name": "ffb"/ { f = 1 } f && /"mean_gamma"/ { gsub(/[,]/, ""); printf "%.6f", $2; exit }' out/survey.json)
+[ "$want" = "$got" ] || fail "ffb mean gamma $got in survey.json, $want from survey.csv"
+for f in gamma_cdf gamma_mean; do
+  for e in png svg gp dat; do [ -s "out/$f.$e" ] || fail "missing out/$f.$e"; done
+done
+cp out/survey.csv first.csv
+start=$(date +%s)
+"$SB" survey -o out --no-run "${common[@]}" "$glass" > second.txt || fail "second survey exited $?"
+[ $(( $(date +%s) - start )) -lt 20 ] || fail "second survey re-ran the shear"
+cmp -s first.csv out/survey.csv || fail "reused runs gave a different table"
+"$SB" survey -o bad -i cnn "$glass" 2> err.txt && fail "cnn without a model should fail"
+grep -q "cnn" err.txt || fail "message does not name the indicator"
+echo "survey OK"
