@@ -19,6 +19,7 @@ static const cli_command commands[] = {
     {"train", "train the fertile-site CNN on spatial density maps", cmd_train},
     {"fertile", "per-atom fertile-site probability of a glass with a trained CNN", cmd_fertile},
     {"indicators", "per-atom structural indicators (vflex, FFB, rho...) and their predicted band", cmd_indicators},
+    {"ensemble", "shear one glass many times (shuffles, orientations): band statistics (LAMMPS, MPI)", cmd_ensemble},
 };
 static const size_t ncommands = sizeof commands / sizeof commands[0];
 
