@@ -48,6 +48,9 @@ typedef enum sb_minimizer { SB_MIN_CG = 0, SB_MIN_FIRE = 1 } sb_minimizer;
 
 enum { SB_SHEAR_MAX_SAVES = 32 };
 
+/* sb_shear_options has mpi_comm. */
+#define SB_SHEAR_HAS_MPI_COMM 1
+
 typedef struct sb_shear_options {
     int orientation;         /* 0..23 (0) */
     bool shuffle;            /* re-order atoms (false) */
@@ -69,6 +72,9 @@ typedef struct sb_shear_options {
     long max_steps;          /* stop with SB_ERR_INTERRUPTED after this many steps of this
                               * call, at a checkpoint (0 = off; for tests and time slices) */
     bool verbose, progress;
+    const void *mpi_comm;    /* pointer to an MPI_Comm to run LAMMPS on under mpirun (the
+                              * ranks of that communicator call sb_shear together; its rank 0
+                              * writes the files); NULL = MPI_COMM_WORLD */
     int argc;
     char *const *argv;
 } sb_shear_options;

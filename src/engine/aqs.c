@@ -783,6 +783,7 @@ sb_status sb_shear(const sb_structure *glass, const sb_shear_options *o, sb_shea
         job.engine_opt = sb_engine_options_default();
         job.engine_opt.log_path = sj.log;
         job.engine_opt.screen = o->verbose;
+        job.engine_opt.mpi_comm = o->mpi_comm;
         st = sb_engine_run_job(&job, err);
         if (st != SB_OK && err) sb_error_prefix(err, "shear: ");
     }

@@ -334,8 +334,9 @@ sb_status sb_engine_load_structure(sb_engine *e, const sb_structure *s, bool tri
     free(img);
     st = check_error(e, err);
     if (st != SB_OK) return st;
-    int total = 0;
-    MPI_Allreduce(&created, &total, 1, MPI_INT, MPI_SUM, e->comm);
+    /* lammps_create_atoms returns the number created on all ranks (natoms after minus
+     * before), the same on every rank: no reduction. */
+    const int total = created;
     if ((size_t)total != s->n || sb_engine_natoms(e) != s->n)
         return sb_error_set(err, SB_ERR_ENGINE,
                             "LAMMPS created %d of %zu atoms (atoms outside the cell?)", total, s->n);
