@@ -15,9 +15,10 @@
  *   28+M      4     u32 message-passing steps T
  *   32+M      4     u32 edge features (3 = displacement, 4 = displacement + length)
  *   36+M      8     f64 cutoff in A
- *   44+M      8     u64 P = number of parameters
- *   52+M      4P    f32 parameters, flat layout of shearband/gnn.h
- *   52+M+4P   8     u64 FNV-1a 64-bit hash of every preceding byte
+ *   44+M      8     f64 aggregation norm
+ *   52+M      8     u64 P = number of parameters
+ *   60+M      4P    f32 parameters, flat layout of shearband/gnn.h
+ *   60+M+4P   8     u64 FNV-1a 64-bit hash of every preceding byte
  *
  * Reading checks magic (SB_ERR_FORMAT, naming an SBNN file as a CNN model), version,
  * recorded size against the file size ("truncated"), checksum (SB_ERR_CHECKSUM), then the
@@ -103,6 +104,8 @@ sb_status sb_gnn_model_save(const sb_gnn_model *m, const char *path, sb_error *e
     put_u32(&b, (uint32_t)m->edge_dim);
     uint64_t cu;
     memcpy(&cu, &m->cfg.cutoff, 8);
+    put_u64(&b, cu);
+    memcpy(&cu, &m->cfg.agg_norm, 8);
     put_u64(&b, cu);
     put_u64(&b, (uint64_t)m->nparams);
     for (size_t i = 0; i < m->nparams; i++) {
@@ -192,6 +195,8 @@ static sb_status parse(const char *path, const unsigned char *data, size_t size,
     uint32_t fe = get_u32(&b);
     uint64_t cu = get_u64(&b);
     memcpy(&c.cutoff, &cu, 8);
+    cu = get_u64(&b);
+    memcpy(&c.agg_norm, &cu, 8);
     c.edge_length = fe == 4;
     sb_gnn_model *m = NULL;
     if (b.fail || (fe != 3 && fe != 4) || sb_gnn_config_check(&c, NULL) != SB_OK ||

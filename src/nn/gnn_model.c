@@ -23,7 +23,7 @@ static const char *const layer_names[SB_GNN_NUM_LAYERS] = {
 
 sb_gnn_config sb_gnn_config_default(void)
 {
-    return (sb_gnn_config){.nspecies = 2, .latent = 64, .steps = 7, .cutoff = 5.0, .edge_length = true};
+    return (sb_gnn_config){.nspecies = 2, .latent = 64, .steps = 7, .cutoff = 5.0, .edge_length = true, .agg_norm = 30.0};
 }
 
 sb_status sb_gnn_config_check(const sb_gnn_config *c, sb_error *err)
@@ -36,6 +36,8 @@ sb_status sb_gnn_config_check(const sb_gnn_config *c, sb_error *err)
         return sb_error_set(err, SB_ERR_INVALID_ARG, "gnn: message-passing steps %d not in [0, 64]", c->steps);
     if (!(c->cutoff > 0) || !isfinite(c->cutoff) || c->cutoff > 100)
         return sb_error_set(err, SB_ERR_INVALID_ARG, "gnn: cutoff %g A not in (0, 100]", c->cutoff);
+    if (!(c->agg_norm > 0) || !isfinite(c->agg_norm))
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "gnn: aggregation norm %g must be > 0", c->agg_norm);
     return SB_OK;
 }
 

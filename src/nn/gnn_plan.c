@@ -342,8 +342,8 @@ static void gather_add(const sb_gnn_graph *g, size_t L, const float *Precv, cons
     }
 }
 
-/* Edge rows += node rows of the receiver only (backward of the aggregation). */
-static void gather_recv_add(const sb_gnn_graph *g, size_t L, const float *P, float *Y)
+/* Edge rows += scale * node rows of the receiver (backward of the aggregation). */
+static void gather_recv_add(const sb_gnn_graph *g, size_t L, float scale, const float *P, float *Y)
 {
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static)
@@ -352,13 +352,14 @@ static void gather_recv_add(const sb_gnn_graph *g, size_t L, const float *P, flo
         const float *pr = P + i * L;
         for (size_t e = g->offset[i]; e < g->offset[i + 1]; e++) {
             float *y = Y + e * L;
-            for (size_t c = 0; c < L; c++) y[c] += pr[c];
+            for (size_t c = 0; c < L; c++) y[c] += scale * pr[c];
         }
     }
 }
 
-/* S[i] = sum of the edge rows i receives; if Ssend, also Ssend[i] = sum of the rows i sends. */
-static void scatter(const sb_gnn_graph *g, size_t L, const float *Y, float *Srecv, float *Ssend)
+/* S[i] = scale * sum of the edge rows i receives; if Ssend, also Ssend[i] = scale * sum of
+ * the rows i sends. */
+static void scatter(const sb_gnn_graph *g, size_t L, float scale, const float *Y, float *Srecv, float *Ssend)
 {
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static)
@@ -370,6 +371,8 @@ static void scatter(const sb_gnn_graph *g, size_t L, const float *Y, float *Srec
             const float *y = Y + e * L;
             for (size_t c = 0; c < L; c++) sr[c] += y[c];
         }
+        if (scale != 1.0f)
+            for (size_t c = 0; c < L; c++) sr[c] *= scale;
         if (Ssend) {
             float *ss = Ssend + i * L;
             memset(ss, 0, L * sizeof(float));
@@ -377,6 +380,8 @@ static void scatter(const sb_gnn_graph *g, size_t L, const float *Y, float *Srec
                 const float *y = Y + (size_t)g->rev[e] * L;
                 for (size_t c = 0; c < L; c++) ss[c] += y[c];
             }
+            if (scale != 1.0f)
+                for (size_t c = 0; c < L; c++) ss[c] *= scale;
         }
     }
 }
@@ -408,6 +413,7 @@ sb_status sb_gnn_forward(sb_gnn_plan *p, const sb_gnn_graph *g, float *logits, s
     set_threads(p);
     const size_t N = g->n, E = g->nedges, L = (size_t)m->cfg.latent;
     const int Li = m->cfg.latent, T = m->cfg.steps;
+    const float agg = (float)(1.0 / m->cfg.agg_norm);
     const gnn_dense *Ly = m->layer;
     /* encoders */
     dense_fwd(p, &Ly[GNN_ENC_V1], 0, Ly[GNN_ENC_V1].in, N, g->node_feat, (size_t)g->nspecies, 0.0f, p->enc_vh, L);
@@ -432,7 +438,7 @@ sb_status sb_gnn_forward(sb_gnn_plan *p, const sb_gnn_graph *g, float *logits, s
         bias_act(p, A, E, Ht, true);
         dense_fwd(p, B, 0, Li, E, Ht, L, 0.0f, p->E[t + 1], L);
         bias_act(p, B, E, p->E[t + 1], true);
-        scatter(g, L, p->E[t + 1], p->AGG[t], NULL);
+        scatter(g, L, agg, p->E[t + 1], p->AGG[t], NULL);
         dense_fwd(p, C, 0, Li, N, p->V[t], L, 0.0f, p->G[t], L);
         dense_fwd(p, C, Li, Li, N, p->V[0], L, 1.0f, p->G[t], L);
         dense_fwd(p, C, 2 * Li, Li, N, p->AGG[t], L, 1.0f, p->G[t], L);
@@ -464,6 +470,7 @@ static void backward_core(sb_gnn_plan *p)
     const sb_gnn_graph *g = p->g;
     const size_t N = g->n, E = g->nedges, L = (size_t)m->cfg.latent;
     const int Li = m->cfg.latent, T = m->cfg.steps;
+    const float agg = (float)(1.0 / m->cfg.agg_norm);
     const gnn_dense *Ly = m->layer;
     const gnn_dense *A = &Ly[GNN_CORE_E1], *B = &Ly[GNN_CORE_E2], *C = &Ly[GNN_CORE_V1], *D = &Ly[GNN_CORE_V2];
     /* decoder: dV (= dV_T) from dlogits */
@@ -496,7 +503,7 @@ static void backward_core(sb_gnn_plan *p)
         dense_dgrad(p, C, Li, Li, N, p->dG, L, 1.0f, p->dV0, L);
         dense_dgrad(p, C, 2 * Li, Li, N, p->dG, L, 0.0f, p->dAGG, L);
         /* aggregation */
-        gather_recv_add(g, L, p->dAGG, p->dEa);
+        gather_recv_add(g, L, agg, p->dAGG, p->dEa);
         /* edge update: dEa = dE_{t+1} */
         relu_bwd(E * L, p->E[t + 1], p->dEa);
         dense_wgrad(p, B, 0, Li, E, p->dEa, L, p->H[t], L);
@@ -506,7 +513,7 @@ static void backward_core(sb_gnn_plan *p)
         dense_wgrad(p, A, 0, Li, E, p->dEb, L, p->E[t], L);
         dense_wgrad(p, A, Li, Li, E, p->dEb, L, p->E[0], L);
         dense_bgrad(p, A, E, p->dEb, L);
-        scatter(g, L, p->dEb, p->SR, p->SS);
+        scatter(g, L, 1.0f, p->dEb, p->SR, p->SS);
         dense_wgrad(p, A, 2 * Li, Li, N, p->SR, L, p->V[t], L);
         dense_wgrad(p, A, 3 * Li, Li, N, p->SR, L, p->V[0], L);
         dense_wgrad(p, A, 4 * Li, Li, N, p->SS, L, p->V[t], L);

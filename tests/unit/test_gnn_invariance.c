@@ -263,6 +263,7 @@ Test(gnn_file, round_trip_and_damage)
     sb_gnn_config c = small_config();
     c.edge_length = false;
     c.cutoff = 4.25;
+    c.agg_norm = 7.5;
     sb_gnn_model *m = make_model(&c, 9), *r;
     sb_error err;
     cr_assert_eq(sb_gnn_model_set_meta(m, "trained_on", "manifest.txt", NULL), SB_OK);
@@ -277,6 +278,7 @@ Test(gnn_file, round_trip_and_damage)
     cr_expect_eq(rc.nspecies, c.nspecies);
     cr_expect_eq(rc.edge_length, false);
     cr_expect_eq(rc.cutoff, 4.25);
+    cr_expect_eq(rc.agg_norm, 7.5);
     cr_assert_eq(sb_gnn_model_num_params(r), sb_gnn_model_num_params(m));
     cr_expect_eq(memcmp(sb_gnn_model_params(r), sb_gnn_model_params(m), sb_gnn_model_num_params(m) * sizeof(float)), 0);
     cr_expect_str_eq(sb_gnn_model_get_meta(r, "trained_on"), "manifest.txt");
