@@ -6,11 +6,12 @@
  * Task. Random two-species structures (random sequential placement, minimum separation
  * 2 A, ~0.06 atoms per A^3, 300 atoms) stand in for glasses. An atom's local density is
  * rho_i = sum_j w(r_ij) over neighbour images within 3.5 A, w(r) = (1 - (r/3.5)^2)^2 (a
- * smooth count); the label is rho_i above the median over the training atoms. Train on 4
- * structures, test on 2 others never seen. Nothing in the edge features gives the answer
+ * smooth count); the label is rho_i above the median over the training atoms. Train on 8
+ * structures (one full graph per Adam step), test on 2 others never seen. Nothing in the edge features gives the answer
  * directly: the network must learn w from (R d, |d|) and sum it over the edges.
- * Success: held-out accuracy above 0.95 (an untrained network, a broken aggregation or
- * labels misaligned with nodes sit near 0.5).
+ * Success: held-out accuracy above 0.95 for 1 and for 7 message-passing steps (measured
+ * 0.957 and 0.965; atoms right at the threshold are the errors; an untrained network, a
+ * broken aggregation or labels misaligned with nodes sit near 0.5).
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -21,7 +22,7 @@
 #include "shearband/gnn.h"
 #include "shearband/neighbor.h"
 
-enum { NSTRUCT = 6, NTRAIN = 4, NATOMS = 300 };
+enum { NSTRUCT = 10, NTRAIN = 8, NATOMS = 300 };
 
 typedef struct sample {
     sb_cell cell;
@@ -72,10 +73,8 @@ static void make_samples(sample *s, const sb_gnn_config *c)
         for (int i = 0; i < NATOMS; i++) s[k].y[i] = s[k].rho[i] > thr ? 1.0f : 0.0f;
 }
 
-static double train_and_test(sb_gnn_config c, int epochs, uint64_t seed, float *weights_out)
+static double train_and_test(sample *s, sb_gnn_config c, int epochs, uint64_t seed, float *weights_out)
 {
-    sample *s = calloc(NSTRUCT, sizeof *s);
-    make_samples(s, &c);
     size_t maxe = 0;
     for (int k = 0; k < NSTRUCT; k++) maxe = s[k].g.nedges > maxe ? s[k].g.nedges : maxe;
     sb_gnn_model *m;
@@ -107,6 +106,14 @@ static double train_and_test(sb_gnn_config c, int epochs, uint64_t seed, float *
     sb_gnn_adam_free(a);
     sb_gnn_plan_free(p);
     sb_gnn_model_free(m);
+    return acc;
+}
+
+static double run_task(sb_gnn_config c, int epochs, uint64_t seed)
+{
+    sample *s = calloc(NSTRUCT, sizeof *s);
+    make_samples(s, &c);
+    double acc = train_and_test(s, c, epochs, seed, NULL);
     for (int k = 0; k < NSTRUCT; k++) sb_gnn_graph_free(&s[k].g);
     free(s);
     return acc;
@@ -119,11 +126,11 @@ Test(gnn_learn, local_density_on_held_out_structures, .timeout = 300)
     c.steps = 1;
     c.cutoff = 3.5;
     c.agg_norm = 11.0; /* mean degree at 3.5 A and 0.06 atoms / A^3 */
-    double acc = train_and_test(c, 300, 3, NULL);
+    double acc = run_task(c, 300, 3);
     cr_expect_gt(acc, 0.95, "held-out accuracy %.4f", acc);
 }
 
-/* The default depth (7 shared steps) trains too, more slowly (smaller learning signal). */
+/* The default depth: 7 shared steps (fewer epochs suffice). */
 Test(gnn_learn, local_density_seven_steps, .timeout = 300)
 {
     sb_gnn_config c = sb_gnn_config_default();
@@ -131,8 +138,8 @@ Test(gnn_learn, local_density_seven_steps, .timeout = 300)
     c.steps = 7;
     c.cutoff = 3.5;
     c.agg_norm = 11.0; /* mean degree at 3.5 A and 0.06 atoms / A^3 */
-    double acc = train_and_test(c, 150, 3, NULL);
-    cr_expect_gt(acc, 0.9, "held-out accuracy %.4f", acc);
+    double acc = run_task(c, 150, 3);
+    cr_expect_gt(acc, 0.95, "held-out accuracy %.4f", acc);
 }
 
 Test(gnn_learn, same_seed_same_weights, .timeout = 120)
@@ -147,9 +154,13 @@ Test(gnn_learn, same_seed_same_weights, .timeout = 120)
     size_t np = sb_gnn_model_num_params(m);
     sb_gnn_model_free(m);
     float *a = malloc(np * sizeof *a), *b = malloc(np * sizeof *b), *d = malloc(np * sizeof *d);
-    train_and_test(c, 3, 7, a);
-    train_and_test(c, 3, 7, b);
-    train_and_test(c, 3, 8, d);
+    sample *s = calloc(NSTRUCT, sizeof *s);
+    make_samples(s, &c);
+    train_and_test(s, c, 3, 7, a);
+    train_and_test(s, c, 3, 7, b);
+    train_and_test(s, c, 3, 8, d);
+    for (int k = 0; k < NSTRUCT; k++) sb_gnn_graph_free(&s[k].g);
+    free(s);
     cr_expect_eq(memcmp(a, b, np * sizeof *a), 0, "same seed, different weights");
     cr_expect_neq(memcmp(a, d, np * sizeof *a), 0, "the seed has no effect");
     free(a);
