@@ -44,5 +44,9 @@ int cmd_shear(int argc, char **argv);
 int cmd_d2min(int argc, char **argv);
 int cmd_band(int argc, char **argv);
 int cmd_survey(int argc, char **argv);
+int cmd_label(int argc, char **argv);
+int cmd_dataset(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_fertile(int argc, char **argv);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "shearband/analysis.h"
+#include "shearband/band_figures.h"
 #include "shearband/fileutil.h"
 #include "shearband/io.h"
 #include "shearband/json.h"
@@ -30,7 +31,8 @@ static const char usage[] =
     "'shearband d2min'); a shear_strain column, if present, gives the localization measure.\n"
     "With REF CUR, D2min is computed first (atoms matched by id) and CUR's positions are used.\n\n"
     "Writes OUT_DIR/band_profiles.csv (axis,centre_A,signed_position_A,value,atoms) and\n"
-    "OUT_DIR/band.json (result, parameters, provenance).\n\n"
+    "OUT_DIR/band.json (result, parameters, provenance), and the figures (gnuplot)\n"
+    "OUT_DIR/band_profiles.{png,svg} (Fig. 1c-d) and OUT_DIR/band_d2min_map.png (Fig. 1a-b).\n\n"
     "  -f, --f-top F              fraction of highly deformed atoms (default 0.01)\n"
     "  -w, --width W              slab width, A (default 19)\n"
     "  -s, --step S               slab centre spacing, A (default 1)\n"
@@ -39,6 +41,7 @@ static const char usage[] =
     "      --z-min Z              default 5\n"
     "      --concentration-min C  default 0.3\n"
     "  -o, --out-dir DIR          default .\n"
+    "      --no-figures           skip the figures\n"
     "  -h, --help                 this text\n";
 
 static sb_status band_write_csv(const char *path, int argc, char **argv, const sb_band_result *r,
@@ -124,12 +127,14 @@ int cmd_band(int argc, char **argv)
                                              {"z-min", required_argument, NULL, 'z'},
                                              {"concentration-min", required_argument, NULL, 'C'},
                                              {"out-dir", required_argument, NULL, 'o'},
+                                             {"no-figures", no_argument, NULL, 'F'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     sb_band_options o = sb_band_options_default();
     sb_d2min_options dopt = sb_d2min_options_default();
     dopt.gradient = 0;
     const char *column = "d2min", *out_dir = ".";
+    bool figures = true;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "f:w:s:c:o:h", longopts, NULL)) != -1) {
@@ -161,6 +166,7 @@ int cmd_band(int argc, char **argv)
             o.concentration_min = v;
             break;
         case 'k': column = optarg; break;
+        case 'F': figures = false; break;
         case 'o': out_dir = optarg; break;
         case 'h': fputs(usage, stdout); return CLI_OK;
         default: return cli_usage_error("band", "unknown option");
@@ -221,10 +227,9 @@ int cmd_band(int argc, char **argv)
         st = band_write_json(json_path, argc, argv, inputs, npos, npos == 1 ? column : NULL,
                              npos == 2 ? dopt.cutoff : 0.0, &o, &br, s.n, &err);
 
-    /* ---- FIGURE HOOK (lead): the band figure (both slab profiles against signed position,
-     * paper Fig. 1c/d style) is drawn here from `br` (br.profile[0] = X, br.profile[1] = Y,
-     * br.found/axis/centre/signed_position) into out_dir, once the gnuplot-driven plot
-     * module is merged. Nothing is drawn until then. ---- */
+    char fig_base[4096];
+    if (st == SB_OK && figures) st = sb_path_join(fig_base, sizeof fig_base, out_dir, "band", &err);
+    if (st == SB_OK && figures) st = sb_band_figures(&br, &s.cell, s.x, d2, s.n, fig_base, sb_path_basename(inputs[npos - 1]), &err);
 
     if (st == SB_OK) {
         if (br.found)
@@ -239,6 +244,7 @@ int cmd_band(int argc, char **argv)
             printf("  von Mises shear strain: mean %.4f, std %.4f (localization)\n", br.strain_mean,
                    br.strain_std);
         printf("wrote %s and %s\n", csv_path, json_path);
+        if (figures) printf("figures %s_profiles.{png,svg} and %s_d2min_map.png\n", fig_base, fig_base);
     }
     free(order);
     free(d2_copy);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "shearband/fertile.h"
 #include "shearband/survey.h"
 
 static const char usage[] =
@@ -20,7 +21,8 @@ static const char usage[] =
     "  -r, --runs-dir DIR        shear runs (default OUT/runs)\n"
     "  -o, --out-dir DIR         results (default survey)\n"
     "  -k, --orientations LIST   all (default) or e.g. 0,3,7\n"
-    "  -i, --indicators LIST     from: ffb,rho (default ffb,rho)\n"
+    "  -i, --indicators LIST     from: ffb,rho,cnn (default ffb,rho; cnn needs --model)\n"
+    "  -m, --model MODEL         fertile-site CNN for the cnn indicator ('shearband train')\n"
     "      --no-run              only use finished runs; skip the others\n"
     "      --step D              strain step of new runs (default 1e-3)\n"
     "      --minimizer cg|fire   minimiser of new runs (cg)\n"
@@ -60,6 +62,7 @@ int cmd_survey(int argc, char **argv)
     static const struct option longopts[] = {
         {"runs-dir", required_argument, NULL, 'r'}, {"out-dir", required_argument, NULL, 'o'},
         {"orientations", required_argument, NULL, 'k'}, {"indicators", required_argument, NULL, 'i'},
+        {"model", required_argument, NULL, 'm'},
         {"no-run", no_argument, NULL, O_NORUN}, {"step", required_argument, NULL, O_STEP},
         {"minimizer", required_argument, NULL, O_MIN}, {"ftol", required_argument, NULL, O_FTOL},
         {"band-strain", required_argument, NULL, O_BSTRAIN}, {"f-top", required_argument, NULL, O_FTOP},
@@ -69,12 +72,12 @@ int cmd_survey(int argc, char **argv)
         {"concentration-min", required_argument, NULL, O_CMIN}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     sb_survey_options o = sb_survey_options_default();
     o.shear.step = 1e-3;
-    const char *out_dir = "survey", *runs_dir = NULL, *indicators = "ffb,rho";
+    const char *out_dir = "survey", *runs_dir = NULL, *indicators = "ffb,rho", *model = NULL;
     int c;
     double v;
     long l;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "r:o:k:i:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:o:k:i:m:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'r': runs_dir = optarg; break;
         case 'o': out_dir = optarg; break;
@@ -82,6 +85,7 @@ int cmd_survey(int argc, char **argv)
             if (!parse_orientations(optarg, &o)) return cli_usage_error("survey", "bad --orientations '%s'", optarg);
             break;
         case 'i': indicators = optarg; break;
+        case 'm': model = optarg; break;
         case O_NORUN: o.run_missing = false; break;
         case O_STEP:
             if (!cli_parse_double(optarg, &v) || v <= 0) return cli_usage_error("survey", "bad --step '%s'", optarg);
@@ -165,8 +169,20 @@ int cmd_survey(int argc, char **argv)
             rc = cli_usage_error("survey", "unknown indicator '%s'", tok);
             break;
         }
+        if (!strcmp(tok, "cnn")) {
+            if (!model) {
+                rc = cli_usage_error("survey", "the cnn indicator needs --model MODEL");
+                break;
+            }
+            if (sb_fertile_survey_source(model, NULL, &o.sources[o.nsources], &err) != SB_OK) {
+                rc = cli_fail(&err);
+                break;
+            }
+            o.nsources++;
+            continue;
+        }
         if (strcmp(tok, "ffb") && strcmp(tok, "rho")) {
-            rc = cli_usage_error("survey", "indicator '%s' cannot be surveyed yet (available: ffb, rho)", tok);
+            rc = cli_usage_error("survey", "indicator '%s' cannot be surveyed yet (available: ffb, rho, cnn)", tok);
             break;
         }
         if (sb_survey_voronoi_source(tok, &o.sources[o.nsources], &err) != SB_OK) {
@@ -188,6 +204,9 @@ int cmd_survey(int argc, char **argv)
             printf("results in %s/\n", out_dir);
         }
     }
-    for (int s = 0; s < o.nsources; s++) sb_survey_voronoi_free(&o.sources[s]);
+    for (int s = 0; s < o.nsources; s++) {
+        if (!strcmp(o.sources[s].info->name, "cnn")) sb_fertile_survey_free(&o.sources[s]);
+        else sb_survey_voronoi_free(&o.sources[s]);
+    }
     return rc;
 }

@@ -14,6 +14,10 @@ static const cli_command commands[] = {
     {"d2min", "per-atom D2min, von Mises shear strain and fit flag between two frames", cmd_d2min},
     {"band", "locate the shear band from D2min (slab profiles along X and Y)", cmd_band},
     {"survey", "gamma of each indicator over glasses x orientations (Fig. 3)", cmd_survey},
+    {"label", "fertile-site labels (top D2min at the training strain) from shear runs", cmd_label},
+    {"dataset", "dataset manifest (cases, split by sample) from label files", cmd_dataset},
+    {"train", "train the fertile-site CNN on spatial density maps", cmd_train},
+    {"fertile", "per-atom fertile-site probability of a glass with a trained CNN", cmd_fertile},
 };
 static const size_t ncommands = sizeof commands / sizeof commands[0];
 

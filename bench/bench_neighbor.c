@@ -16,7 +16,9 @@
  * other load on a shared one).
  *
  * Usage: bench_neighbor --n N --cutoff RC [--rho RHO] [--rmin R] [--seed S] [--repeats K]
- *                       [--bin-factor F] [--half] [--npy PATH]
+ *                       [--bin-factor F] [--half] [--npy PATH] [--spatial-order]
+ * --spatial-order sorts the atoms along a coarse grid first (as a spatially sorted dump
+ * would be); by default atom order is random in space, as after melting.
  */
 #include <getopt.h>
 #include <math.h>
@@ -117,6 +119,19 @@ static int make_glass(size_t n, double box, double rmin, uint64_t seed, double *
     return 0;
 }
 
+/* Reorder atoms along a coarse spatial grid (cells of edge ~cell), z-major then y then x:
+ * the order of a spatially sorted dump, to separate cache effects of the output order. */
+static double sort_cell;
+static int cmp_spatial(const void *pa, const void *pb)
+{
+    const double *a = pa, *b = pb;
+    for (int k = 2; k >= 1; k--) {
+        const long ca = (long)floor(a[k] / sort_cell), cb = (long)floor(b[k] / sort_cell);
+        if (ca != cb) return ca < cb ? -1 : 1;
+    }
+    return (a[0] > b[0]) - (a[0] < b[0]);
+}
+
 /* NumPy .npy version 1.0: magic, header length, a Python-dict header padded to 64 bytes. */
 static int write_npy(const char *path, const double *x, size_t n)
 {
@@ -171,7 +186,7 @@ int main(int argc, char **argv)
     size_t n = 32000;
     double rc = 5.0, rho = 0.0586, rmin = 2.0, bin_factor = -1.0;
     uint64_t seed = 12345;
-    int repeats = 5, half = 0;
+    int repeats = 5, half = 0, spatial = 0;
     const char *npy = NULL;
     static const struct option opts[] = {
         {"n", required_argument, 0, 'n'},          {"cutoff", required_argument, 0, 'c'},
@@ -179,6 +194,7 @@ int main(int argc, char **argv)
         {"seed", required_argument, 0, 's'},       {"repeats", required_argument, 0, 'k'},
         {"bin-factor", required_argument, 0, 'b'}, {"half", no_argument, 0, 'H'},
         {"npy", required_argument, 0, 'o'},        {"help", no_argument, 0, 'h'},
+        {"spatial-order", no_argument, 0, 'S'},
         {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -192,9 +208,11 @@ int main(int argc, char **argv)
         case 'b': bin_factor = atof(optarg); break;
         case 'H': half = 1; break;
         case 'o': npy = optarg; break;
+        case 'S': spatial = 1; break;
         case 'h':
             puts("usage: bench_neighbor --n N --cutoff RC [--rho RHO] [--rmin R] [--seed S]\n"
-                 "                      [--repeats K] [--bin-factor F] [--half] [--npy PATH]");
+                 "                      [--repeats K] [--bin-factor F] [--half] [--npy PATH]\n"
+                 "                      [--spatial-order]");
             return 0;
         default: return 2;
         }
@@ -208,6 +226,10 @@ int main(int argc, char **argv)
     if (!x || make_glass(n, box, rmin, seed, x) != 0) {
         fprintf(stderr, "bench_neighbor: could not place %zu atoms with rmin %g\n", n, rmin);
         return 1;
+    }
+    if (spatial) {
+        sort_cell = rc;
+        qsort(x, n, 3 * sizeof *x, cmp_spatial);
     }
     if (npy && write_npy(npy, x, n) != 0) {
         fprintf(stderr, "bench_neighbor: cannot write %s\n", npy);

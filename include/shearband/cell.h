@@ -54,13 +54,16 @@ void sb_cell_frac_to_vec(const sb_cell *cell, const double ds[3], double d[3]);
 void sb_cell_vec_to_frac(const sb_cell *cell, const double d[3], double ds[3]);
 
 /* Wrap r into the cell (s in [0,1)). If image is not NULL the image counters are
- * updated so that the unwrapped position r + image H is unchanged. */
+ * updated so that the unwrapped position r + image H is unchanged. A non-finite r is left
+ * unchanged. */
 void sb_cell_wrap(const sb_cell *cell, double r[3], int image[3]);
 
 /* Replace the difference vector d by its shortest periodic image, exactly, for any cell.
  * The fractional components are rounded to nearest and the 26 neighbouring images are
  * checked; that is already exact for well-shaped cells. For elongated or heavily tilted
- * cells a wider box of images, bounded through the perpendicular widths, is searched. */
+ * cells a wider box of images, bounded through the perpendicular widths, is searched
+ * (up to 64 cell images per axis: only pathologically thin cells exceed that). A
+ * non-finite d is left unchanged. */
 void sb_cell_min_image(const sb_cell *cell, double d[3]);
 
 #ifdef __cplusplus

@@ -30,6 +30,9 @@ void sb_atomic_abort(sb_atomic_file *af);
 bool sb_file_exists(const char *path);
 /* mkdir -p */
 sb_status sb_mkdir_p(const char *path, sb_error *err);
+/* The file-name part of a path (after the last '/'); a pointer into path. */
+const char *sb_path_basename(const char *path);
+
 /* Join a directory and a file name into out (size outsz); fails if it does not fit. */
 sb_status sb_path_join(char *out, size_t outsz, const char *dir, const char *name, sb_error *err);
 

@@ -172,6 +172,10 @@ sb_status sb_nn_adam_create(const sb_nn_model *m, const sb_nn_adam_options *opt,
 void sb_nn_adam_free(sb_nn_adam *a);
 /* Change the learning rate between steps (schedules); moments are kept. */
 void sb_nn_adam_set_lr(sb_nn_adam *a, float lr);
+/* The optimiser state, for training checkpoints: *t the number of steps taken, *mom and
+ * *vel the first and second moments (num_params floats each, writable: a resumed run
+ * restores them and continues exactly). */
+void sb_nn_adam_state(sb_nn_adam *a, long **t, float **mom, float **vel);
 /* One update of m's parameters with gradients g (flat layout). */
 void sb_nn_adam_step(sb_nn_adam *a, sb_nn_model *m, const float *g);
 

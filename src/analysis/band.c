@@ -52,6 +52,36 @@ static int band_key_cmp(const void *pa, const void *pb)
     return 0;
 }
 
+/* k-th largest (0-based) of v[0..n-1], reordering v: Hoare quickselect, median-of-three. */
+static double band_kth_largest(double *v, size_t n, size_t k)
+{
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        double a = v[lo], b = v[mid], c = v[hi];
+        const double pivot = a > b ? (b > c ? b : (a > c ? c : a)) : (a > c ? a : (b > c ? c : b));
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] > pivot) i++;
+            while (v[j] < pivot) j--;
+            if (i <= j) {
+                const double t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                if (j == 0) break;
+                j--;
+            }
+        }
+        if (k <= j && j != (size_t)-1) hi = j;
+        else if (k >= i) lo = i;
+        else return v[k];
+    }
+    return v[k];
+}
+
+/* Selection in O(N): the n_top-th largest value t by quickselect, then only the atoms with
+ * value >= t (n_top plus any ties at t) are sorted by (value desc, id asc). */
 sb_status sb_top_fraction_mask(const double *value, const int64_t *id, size_t n, double f_top,
                                unsigned char *mask, size_t *n_top_out, double *threshold_out,
                                sb_error *err)
@@ -59,26 +89,34 @@ sb_status sb_top_fraction_mask(const double *value, const int64_t *id, size_t n,
     if (!(f_top > 0.0) || !(f_top <= 1.0))
         return sb_error_set(err, SB_ERR_INVALID_ARG, "f_top must be in (0, 1], got %g", f_top);
     if (n == 0) return sb_error_set(err, SB_ERR_INVALID_ARG, "no atoms to rank");
-    band_key *key = malloc(n * sizeof *key);
-    if (!key) return sb_error_set(err, SB_ERR_NOMEM, "out of memory ranking %zu atoms", n);
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(value[i])) {
-            free(key);
-            return sb_error_set(err, SB_ERR_NUMERIC,
-                                "per-atom value of atom %lld is not finite (%g)",
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(value[i]))
+            return sb_error_set(err, SB_ERR_NUMERIC, "per-atom value of atom %lld is not finite (%g)",
                                 (long long)(id ? id[i] : (int64_t)i), value[i]);
-        }
-        key[i].v = value[i];
-        key[i].id = id ? id[i] : (int64_t)i;
-        key[i].idx = i;
-    }
-    qsort(key, n, sizeof *key, band_key_cmp);
     double nt = round(f_top * (double)n);
     if (nt < 1.0) nt = 1.0;
     size_t n_top = (size_t)nt;
     if (n_top > n) n_top = n;
+    double *tmp = malloc(n * sizeof *tmp);
+    if (!tmp) return sb_error_set(err, SB_ERR_NOMEM, "out of memory ranking %zu atoms", n);
+    memcpy(tmp, value, n * sizeof *tmp);
+    const double t = band_kth_largest(tmp, n, n_top - 1);
+    free(tmp);
+    size_t ncand = 0;
+    for (size_t i = 0; i < n; i++) ncand += value[i] >= t;
+    band_key *key = malloc(ncand * sizeof *key);
+    if (!key) return sb_error_set(err, SB_ERR_NOMEM, "out of memory ranking %zu atoms", n);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (value[i] >= t) {
+            key[k].v = value[i];
+            key[k].id = id ? id[i] : (int64_t)i;
+            key[k].idx = i;
+            k++;
+        }
+    qsort(key, ncand, sizeof *key, band_key_cmp);
     memset(mask, 0, n);
-    for (size_t k = 0; k < n_top; k++) mask[key[k].idx] = 1;
+    for (size_t q = 0; q < n_top; q++) mask[key[q].idx] = 1;
     if (n_top_out) *n_top_out = n_top;
     if (threshold_out) *threshold_out = key[n_top - 1].v;
     free(key);

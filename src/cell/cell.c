@@ -117,6 +117,7 @@ void sb_cell_to_cart(const sb_cell *cell, const double s[3], double r[3])
 
 void sb_cell_wrap(const sb_cell *cell, double r[3], int image[3])
 {
+    if (!isfinite(r[0]) || !isfinite(r[1]) || !isfinite(r[2])) return; /* left unchanged */
     double s[3];
     sb_cell_to_frac(cell, r, s);
     for (int k = 0; k < 3; k++) {
@@ -130,6 +131,8 @@ void sb_cell_wrap(const sb_cell *cell, double r[3], int image[3])
     }
     sb_cell_to_cart(cell, s, r);
 }
+
+enum { MIN_IMAGE_MAX_REACH = 64 };
 
 /* Best of base + n H over n in [-r0,r0] x [-r1,r1] x [-r2,r2]; updates best/best2. */
 static void min_image_search(const sb_cell *cell, const double base[3], const int r[3],
@@ -152,6 +155,7 @@ static void min_image_search(const sb_cell *cell, const double base[3], const in
 
 void sb_cell_min_image(const sb_cell *cell, double d[3])
 {
+    if (!isfinite(d[0]) || !isfinite(d[1]) || !isfinite(d[2])) return; /* nothing to reduce */
     double ds[3];
     sb_cell_vec_to_frac(cell, d, ds);
     for (int k = 0; k < 3; k++) ds[k] -= nearbyint(ds[k]);
@@ -178,7 +182,8 @@ void sb_cell_min_image(const sb_cell *cell, double d[3])
                               cell->hinv[1][k] * cell->hinv[1][k] +
                               cell->hinv[2][k] * cell->hinv[2][k]);
         const double bound = 0.5 + sqrt(best2) * g * (1.0 + 1e-12);
-        reach[k] = bound < 1e6 ? (int)floor(bound) : 1000000;
+        /* capped for absurdly thin cells (a width below 1/64 of the distance) */
+        reach[k] = bound < MIN_IMAGE_MAX_REACH ? (int)floor(bound) : MIN_IMAGE_MAX_REACH;
         if (reach[k] > 1) wider = 1;
     }
     if (wider) min_image_search(cell, base, reach, best, &best2);

@@ -86,3 +86,9 @@ sb_status sb_path_join(char *out, size_t outsz, const char *dir, const char *nam
         return sb_error_set(err, SB_ERR_INVALID_ARG, "path too long: %s/%s", dir, name);
     return SB_OK;
 }
+
+const char *sb_path_basename(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}

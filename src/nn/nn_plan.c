@@ -243,6 +243,13 @@ void sb_nn_adam_free(sb_nn_adam *a)
 
 void sb_nn_adam_set_lr(sb_nn_adam *a, float lr) { a->opt.lr = lr; }
 
+void sb_nn_adam_state(sb_nn_adam *a, long **t, float **mom, float **vel)
+{
+    *t = &a->t;
+    *mom = a->mom;
+    *vel = a->vel;
+}
+
 void sb_nn_adam_step(sb_nn_adam *a, sb_nn_model *m, const float *g)
 {
     const sb_nn_adam_options o = a->opt;

@@ -36,6 +36,14 @@ grep -q '^axis,centre_A,signed_position_A,value,atoms$' "$SB_TEST_TMP/b1/band_pr
 diff <(grep -v '^#' "$SB_TEST_TMP/b1/band_profiles.csv") <(grep -v '^#' "$SB_TEST_TMP/b2/band_profiles.csv") \
     || fail "band FILE and band REF CUR disagree"
 grep -q '"reason"' "$SB_TEST_TMP/b1/band.json" || fail "band.json lacks the reason"
+# Figures: PNG signature on both, SVG for the profiles, and the map's data holds every atom.
+for f in band_profiles.png band_d2min_map.png; do
+  [ "$(head -c 8 "$SB_TEST_TMP/b1/$f" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "$f is not a PNG"
+done
+grep -q '<svg' "$SB_TEST_TMP/b1/band_profiles.svg" || fail "band_profiles.svg is not SVG"
+[ "$(grep -cv '^#' "$SB_TEST_TMP/b1/band_d2min_map.dat" | tr -d ' ')" -ge 864 ] || fail "map data lacks atoms"
+"$SB" band "$out" -w 8 --no-figures -o "$SB_TEST_TMP/b3" >/dev/null || fail "band --no-figures exited $?"
+[ ! -e "$SB_TEST_TMP/b3/band_profiles.png" ] || fail "--no-figures drew a figure"
 grep -q '"provenance"' "$SB_TEST_TMP/b1/band.json" || fail "band.json lacks provenance"
 # X rows carry the paper's sign convention.
 awk -F, '$1 == "X" && $2 + 0 > 0 && $3 + 0 != -$2 { exit 1 }' "$SB_TEST_TMP/b1/band_profiles.csv" || fail "X sign"

@@ -171,6 +171,23 @@ Test(cell, min_image_heavily_tilted)
     check_min_image(1.5, 13);
 }
 
+Test(cell, min_image_non_finite_returns)
+{
+    sb_cell cell;
+    sb_error err;
+    const double lo[3] = {0, 0, 0}, hi[3] = {3, 4, 5};
+    cr_assert_eq(sb_cell_set(&cell, lo, hi, 1.0, -0.5, 2.0, &err), SB_OK);
+    double d[3] = {NAN, 1.0, 2.0};
+    sb_cell_min_image(&cell, d); /* must return, not loop over "infinitely many" images */
+    cr_assert(isnan(d[0]) && d[1] == 1.0 && d[2] == 2.0);
+    double e[3] = {1.0, INFINITY, 2.0};
+    sb_cell_min_image(&cell, e);
+    cr_assert(isinf(e[1]));
+    int img[3] = {1, 2, 3};
+    sb_cell_wrap(&cell, e, img);
+    cr_assert(isinf(e[1]) && e[0] == 1.0 && img[0] == 1 && img[1] == 2 && img[2] == 3);
+}
+
 Test(cell, widths_volume)
 {
     sbtest_rng rng;

@@ -355,7 +355,8 @@ Test(neighbor, simple_cubic_shells_in_tilted_cells)
         sb_cell cell;
         sb_error err;
         const double lo[3] = {0.5, -1, 0}, hi[3] = {4.5, 3, 4};
-        cr_assert_eq(sb_cell_set(&cell, lo, hi, tilts[t][0], tilts[t][1], tilts[t][2], &err), SB_OK);
+        cr_assert_eq(sb_cell_set(&cell, lo, hi, tilts[t][0], tilts[t][1], tilts[t][2], &err),
+                     SB_OK);
         double x[3 * 64];
         size_t n = 0;
         for (int a = 0; a < 4; a++)
@@ -512,6 +513,9 @@ Test(neighbor, bad_arguments)
         cr_assert_neq(strstr(err.msg, "cutoff"), NULL, "%s", err.msg);
     }
     cr_assert_eq(sb_neighbor_build(&nl, &cell, NULL, 3, 2.0, &err), SB_ERR_INVALID_ARG);
+    /* j is uint32: more than 2^32 - 1 atoms is refused before x is read */
+    cr_assert_eq(sb_neighbor_build(&nl, &cell, x, (size_t)UINT32_MAX + 1, 2.0, &err),
+                 SB_ERR_INVALID_ARG);
     sb_neighbor_options o = sb_neighbor_options_default();
     o.bin_factor = 0.5;
     cr_assert_eq(sb_neighbor_build_opts(&nl, &cell, x, 10, 2.0, &o, &err), SB_ERR_INVALID_ARG);

@@ -313,3 +313,48 @@ Test(band, slab_wider_than_cell_has_no_band)
     sb_band_result_free(&r);
     free(d2);
 }
+
+/* The O(N) selection against a full sort by (value desc, id asc), with heavy ties. */
+static int cmp_ref(const void *pa, const void *pb)
+{
+    const double *a = pa, *b = pb; /* {value, id} pairs */
+    if (a[0] != b[0]) return a[0] > b[0] ? -1 : 1;
+    return a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
+Test(band, top_fraction_matches_full_sort)
+{
+    uint64_t st = 77;
+    for (int trial = 0; trial < 300; trial++) {
+        const size_t n = 1 + (size_t)(syn_unif(&st) * (trial < 100 ? 20 : 3000));
+        const int levels = 1 + (int)(syn_unif(&st) * (trial % 3 == 0 ? 3 : 1000));
+        const double f = 0.001 + syn_unif(&st) * 0.3;
+        double *v = malloc(n * sizeof *v), *pairs = malloc(2 * n * sizeof *pairs);
+        int64_t *id = malloc(n * sizeof *id);
+        unsigned char *mask = malloc(n);
+        for (size_t i = 0; i < n; i++) {
+            v[i] = (double)(int)(syn_unif(&st) * levels);
+            id[i] = (int64_t)((i * 7919) % 100003);
+            pairs[2 * i] = v[i];
+            pairs[2 * i + 1] = (double)id[i];
+        }
+        size_t nt;
+        double thr;
+        cr_assert_eq(sb_top_fraction_mask(v, id, n, f, mask, &nt, &thr, NULL), SB_OK);
+        size_t want = (size_t)fmax(1.0, round(f * (double)n));
+        if (want > n) want = n;
+        cr_assert_eq(nt, want);
+        qsort(pairs, n, 2 * sizeof(double), cmp_ref);
+        cr_assert_eq(thr, pairs[2 * (nt - 1)]);
+        size_t marked = 0;
+        for (size_t i = 0; i < n; i++) {
+            /* Marked iff (v, id) ranks among the first nt of the sorted pairs. */
+            const double *last = pairs + 2 * (nt - 1);
+            const int in = v[i] > last[0] || (v[i] == last[0] && (double)id[i] <= last[1]);
+            cr_assert_eq(mask[i], in, "trial %d n %zu atom %zu", trial, n, i);
+            marked += mask[i];
+        }
+        cr_assert_eq(marked, nt);
+        free(v), free(pairs), free(id), free(mask);
+    }
+}
