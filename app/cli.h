@@ -48,5 +48,6 @@ int cmd_label(int argc, char **argv);
 int cmd_dataset(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_fertile(int argc, char **argv);
+int cmd_train_gnn(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const cli_command commands[] = {
     {"dataset", "dataset manifest (cases, split by sample) from label files", cmd_dataset},
     {"train", "train the fertile-site CNN on spatial density maps", cmd_train},
     {"fertile", "per-atom fertile-site probability of a glass with a trained CNN", cmd_fertile},
+    {"train-gnn", "train the fertile-site graph network (Bapst et al.) on the same manifest", cmd_train_gnn},
 };
 static const size_t ncommands = sizeof commands / sizeof commands[0];
 
