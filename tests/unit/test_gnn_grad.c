@@ -333,3 +333,38 @@ Test(gnn_backend, blas_forward_backward_match_reference)
     sb_gnn_plan_free(pr);
     teardown(&f);
 }
+
+/* Threads own destination rows and every sum runs in a fixed order, so with the reference
+ * gemm (also row-owned) 1 and 2 threads give bit-identical logits and gradients. */
+Test(gnn_backend, reference_results_do_not_depend_on_thread_count)
+{
+    fixture f;
+    setup(&f, 40, 3, true, 41);
+    const size_t np = sb_gnn_model_num_params(f.m);
+    float *z[2], *g[2];
+    float *c = malloc(f.n * sizeof *c);
+    uint64_t s = 9;
+    nn_test_fill_uniform(c, f.n, -1, 1, &s);
+    for (int t = 0; t < 2; t++) {
+        sb_gnn_plan_options o = sb_gnn_plan_options_default();
+        o.backend = "reference";
+        o.threads = t + 1;
+        sb_gnn_plan *p;
+        sb_error err;
+        cr_assert_eq(sb_gnn_plan_create(f.m, f.g.n, f.g.nedges, &o, &p, &err), SB_OK, "%s", err.msg);
+        z[t] = malloc(f.n * sizeof *z[t]);
+        g[t] = malloc(np * sizeof *g[t]);
+        cr_assert_eq(sb_gnn_forward(p, &f.g, z[t], &err), SB_OK);
+        cr_assert_eq(sb_gnn_backward(p, c, &err), SB_OK);
+        memcpy(g[t], sb_gnn_plan_grads(p), np * sizeof *g[t]);
+        sb_gnn_plan_free(p);
+    }
+    cr_expect_eq(memcmp(z[0], z[1], f.n * sizeof *z[0]), 0, "logits differ between 1 and 2 threads");
+    cr_expect_eq(memcmp(g[0], g[1], np * sizeof *g[0]), 0, "gradients differ between 1 and 2 threads");
+    for (int t = 0; t < 2; t++) {
+        free(z[t]);
+        free(g[t]);
+    }
+    free(c);
+    teardown(&f);
+}
