@@ -6,7 +6,7 @@
  *   enc_v1 S->L, enc_v2 L->L, enc_e1 F->L, enc_e2 L->L,
  *   core_e1 6L->L ([e, e0, v_i, v0_i, v_j, v0_j]), core_e2 L->L,
  *   core_v1 3L->L ([v, v0, agg]), core_v2 L->L, dec1 L->L, dec2 L->L, dec3 L->1.
- * With L = 64, S = 2, F = 4: 62,593 parameters. Init is He normal (the usual choice in front
+ * With L = 64, S = 2, F = 4: 62,529 parameters. Init is He normal (the usual choice in front
  * of ReLUs) from a splitmix64 stream with Box-Muller, so a seed fixes every weight.
  * Adam is the same algorithm as sb_nn_adam (nn_plan.c); it is repeated here in twenty lines
  * because sb_nn_adam is tied to an sb_nn_model.
