@@ -11,15 +11,16 @@ static const cli_command commands[] = {
     {"info", "atom count, species, cell, volume and density of a structure file", cmd_info},
     {"quench", "make a Cu-Zr glass by melt-quench MD (LAMMPS)", cmd_quench},
     {"shear", "athermal quasistatic simple shear of a glass (LAMMPS)", cmd_shear},
+    {"ensemble", "shear one glass many times (shuffles, orientations): band statistics (LAMMPS, MPI)", cmd_ensemble},
     {"d2min", "per-atom D2min, von Mises shear strain and fit flag between two frames", cmd_d2min},
     {"band", "locate the shear band from D2min (slab profiles along X and Y)", cmd_band},
-    {"survey", "gamma of each indicator over glasses x orientations (Fig. 3)", cmd_survey},
     {"label", "fertile-site labels (top D2min at the training strain) from shear runs", cmd_label},
     {"dataset", "dataset manifest (cases, split by sample) from label files", cmd_dataset},
     {"train", "train the fertile-site CNN on spatial density maps", cmd_train},
+    {"train-gnn", "train the fertile-site graph network (Bapst et al.) on the same manifest", cmd_train_gnn},
     {"fertile", "per-atom fertile-site probability of a glass with a trained CNN", cmd_fertile},
     {"indicators", "per-atom structural indicators (vflex, FFB, rho...) and their predicted band", cmd_indicators},
-    {"ensemble", "shear one glass many times (shuffles, orientations): band statistics (LAMMPS, MPI)", cmd_ensemble},
+    {"survey", "gamma of each indicator over glasses x orientations (Fig. 3)", cmd_survey},
 };
 static const size_t ncommands = sizeof commands / sizeof commands[0];
 
