@@ -9,7 +9,8 @@
  * value per atom in the structure's atom order: the probability p for cnn/gnn, the signed
  * softness for svm, so that the indicator table's fertile rule applies unchanged.
  *
- * State: cnn is registered (shearband/fertile.h); gnn and svm are not yet. For an
+ * State: cnn (shearband/fertile.h) and gnn (shearband/gnn_train.h) are registered; svm
+ * is not yet. For an
  * indicator without an applier sb_indicator_model_available() is false and
  * sb_indicator_model_apply() fails with SB_ERR_UNSUPPORTED; nothing is approximated.
  */
@@ -18,6 +19,7 @@
 
 #include <stdbool.h>
 
+#include "shearband/indicator.h"
 #include "shearband/status.h"
 #include "shearband/structure.h"
 
@@ -37,6 +39,13 @@ bool sb_indicator_model_available(const char *name);
  * status (a missing or malformed model file: SB_ERR_IO / SB_ERR_FORMAT ...). */
 sb_status sb_indicator_model_apply(const char *name, const char *model_path, const sb_structure *s,
                                    double *value, sb_error *err);
+
+/* A survey/indicator source (shearband/indicator.h) that applies the registered model for
+ * `name` to each case: the loading-frame structure for orientation-dependent indicators,
+ * the sample otherwise. Free with sb_indicator_model_source_free. */
+sb_status sb_indicator_model_source(const char *name, const char *model_path, sb_indicator_source *src,
+                                    sb_error *err);
+void sb_indicator_model_source_free(sb_indicator_source *src);
 
 #ifdef __cplusplus
 }

@@ -7,10 +7,13 @@
 #include "shearband/indicator_model.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "shearband/fertile.h"
+#include "shearband/gnn.h"
+#include "shearband/gnn_train.h"
 
 /* cnn: the fertile-site CNN. The structure arrives already in the loading frame, so the
  * map is drawn under the identity orientation (0): identical to orientation K on the
@@ -31,6 +34,22 @@ static sb_status apply_cnn(const char *model_path, const sb_structure *s, double
     return rc;
 }
 
+/* gnn: the fertile-site graph network, in the loading frame as for the CNN. */
+static sb_status apply_gnn(const char *model_path, const sb_structure *s, double *value, sb_error *err)
+{
+    sb_gnn_model *model = NULL;
+    sb_status rc = sb_gnn_model_load(model_path, &model, err);
+    if (rc != SB_OK) return rc;
+    float *prob = malloc((s->n ? s->n : 1) * sizeof *prob);
+    if (!prob) rc = sb_error_set(err, SB_ERR_NOMEM, "cannot allocate GNN probabilities");
+    const sb_gnn_plan_options po = sb_gnn_plan_options_default();
+    if (rc == SB_OK) rc = sb_gnn_fertile_predict(model, s, 0, &po, prob, err);
+    for (size_t i = 0; rc == SB_OK && i < s->n; i++) value[i] = prob[i];
+    free(prob);
+    sb_gnn_model_free(model);
+    return rc;
+}
+
 typedef struct model_row {
     const char *name;
     sb_indicator_model_fn apply;
@@ -39,7 +58,7 @@ typedef struct model_row {
 
 static const model_row rows[] = {
     {"cnn", apply_cnn, NULL},
-    {"gnn", NULL, "no GNN model-file applier is registered yet (the GNN is still being built)"},
+    {"gnn", apply_gnn, NULL},
     {"svm", NULL, "no SVM model-file applier is registered yet (the softness model file format "
                   "is still being built)"},
 };
@@ -68,4 +87,46 @@ sb_status sb_indicator_model_apply(const char *name, const char *model_path, con
         return sb_error_set(err, SB_ERR_UNSUPPORTED, "--%s-model %s: %s", r->name,
                             model_path ? model_path : "(none)", r->missing);
     return r->apply(model_path, s, value, err);
+}
+
+/* ---- a survey source over any registered applier ---------------------------------- */
+
+typedef struct model_source_ctx {
+    char name[16];
+    char path[4096];
+} model_source_ctx;
+
+static sb_status model_source_values(void *vctx, size_t glass_index, const sb_structure *glass,
+                                     const sb_structure *loaded, int orientation, double *out, sb_error *err)
+{
+    (void)glass_index, (void)orientation;
+    const model_source_ctx *c = vctx;
+    const sb_indicator_info *info = sb_indicator_lookup(c->name);
+    /* Orientation-dependent models see the loading frame, the others the sample. */
+    return sb_indicator_model_apply(c->name, c->path, info && info->orientation_dependent ? loaded : glass, out,
+                                    err);
+}
+
+sb_status sb_indicator_model_source(const char *name, const char *model_path, sb_indicator_source *src,
+                                    sb_error *err)
+{
+    if (!sb_indicator_model_available(name))
+        return sb_indicator_model_apply(name, model_path, NULL, NULL, err);
+    if (!model_path || strlen(model_path) >= 4096)
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "the %s indicator needs a model file", name);
+    model_source_ctx *c = calloc(1, sizeof *c);
+    if (!c) return sb_error_set(err, SB_ERR_NOMEM, "cannot allocate an indicator source");
+    snprintf(c->name, sizeof c->name, "%s", name);
+    snprintf(c->path, sizeof c->path, "%s", model_path);
+    src->info = sb_indicator_lookup(name);
+    src->values = model_source_values;
+    src->ctx = c;
+    return SB_OK;
+}
+
+void sb_indicator_model_source_free(sb_indicator_source *src)
+{
+    if (!src) return;
+    free(src->ctx);
+    src->ctx = NULL;
 }
