@@ -72,11 +72,11 @@ size_t nb_plan_max_candidates(const nb_plan *p);
 
 /* Every neighbour image of sorted atom ki within the cutoff (0 < |d|^2 <= cutoff^2),
  * full list (p->half is ignored): sorted neighbour index kj[t] and Cartesian displacement
- * (dx[t], dy[t], dz[t]) = x_j(image) - x_i for t < return value. Each buffer must hold
- * nb_plan_max_candidates(p) entries (rejected candidates are written and overwritten:
- * the compaction is branch-free). Reads the plan only, so threads may gather concurrently
- * into their own buffers. */
+ * (dx[t], dy[t], dz[t]) = x_j(image) - x_i for t < return value. kj, dx, dy and dz must
+ * hold nb_plan_max_candidates(p) entries (rejected candidates' indices are written and
+ * overwritten: the compaction is branch-free), okbuf p->scratch_len (scratch). Reads the
+ * plan only, so threads may gather concurrently into their own buffers. */
 size_t nb_plan_gather(const nb_plan *p, size_t ki, uint32_t *restrict kj, double *restrict dx,
-                      double *restrict dy, double *restrict dz);
+                      double *restrict dy, double *restrict dz, double *restrict okbuf);
 
 #endif

@@ -422,6 +422,7 @@ sb_status sb_d2min_compute_reference(const sb_structure *ref, const sb_structure
 typedef struct d2min_buffers {
     uint32_t *kj;
     double *d0x, *d0y, *d0z, *wx, *wy, *wz;
+    double *ok; /* scratch of nb_plan_gather */
 } d2min_buffers;
 
 static void d2min_buffers_free(d2min_buffers *b)
@@ -433,11 +434,13 @@ static void d2min_buffers_free(d2min_buffers *b)
     free(b->wx);
     free(b->wy);
     free(b->wz);
+    free(b->ok);
 }
 
-static int d2min_buffers_alloc(d2min_buffers *b, size_t cap)
+static int d2min_buffers_alloc(d2min_buffers *b, size_t cap, size_t scratch)
 {
     const size_t m = cap ? cap : 1;
+    b->ok = malloc((scratch ? scratch : 1) * sizeof *b->ok);
     b->kj = malloc(m * sizeof *b->kj);
     b->d0x = malloc(m * sizeof *b->d0x);
     b->d0y = malloc(m * sizeof *b->d0y);
@@ -445,7 +448,7 @@ static int d2min_buffers_alloc(d2min_buffers *b, size_t cap)
     b->wx = malloc(m * sizeof *b->wx);
     b->wy = malloc(m * sizeof *b->wy);
     b->wz = malloc(m * sizeof *b->wz);
-    return b->kj && b->d0x && b->d0y && b->d0z && b->wx && b->wy && b->wz;
+    return b->kj && b->d0x && b->d0y && b->d0z && b->wx && b->wy && b->wz && b->ok;
 }
 
 sb_status sb_d2min_compute(const sb_structure *ref, const sb_structure *cur,
@@ -508,7 +511,7 @@ sb_status sb_d2min_compute(const sb_structure *ref, const sb_structure *cur,
 #endif
     {
         d2min_buffers b;
-        const int ok = d2min_buffers_alloc(&b, cap);
+        const int ok = d2min_buffers_alloc(&b, cap, p.scratch_len);
         if (!ok) {
 #ifdef _OPENMP
 #pragma omp atomic write
@@ -520,28 +523,42 @@ sb_status sb_d2min_compute(const sb_structure *ref, const sb_structure *cur,
 #endif
         for (size_t k = 0; k < n; k++) {
             if (!ok) continue;
-            const size_t m = nb_plan_gather(&p, k, b.kj, b.d0x, b.d0y, b.d0z);
+            const size_t m = nb_plan_gather(&p, k, b.kj, b.d0x, b.d0y, b.d0z, b.ok);
             const double ui0 = Ux[k], ui1 = Uy[k], ui2 = Uz[k];
-            double W[3][3] = {{0}}, Y[3][3] = {{0}}, K[3][3], J[9];
+            const uint32_t *restrict kj = b.kj;
+            const double *restrict d0x = b.d0x, *restrict d0y = b.d0y, *restrict d0z = b.d0z;
+            double *restrict wx = b.wx, *restrict wy = b.wy, *restrict wz = b.wz;
+            /* Pass 1: W = sum w d0^T and Y = sum d0 d0^T in scalars, so that the loop
+             * vectorises across bonds (lane partial sums: the order of the additions, not
+             * the terms, differs from sb_d2min_from_neighbors). */
+            double w00 = 0, w01 = 0, w02 = 0, w10 = 0, w11 = 0, w12 = 0, w20 = 0, w21 = 0,
+                   w22 = 0, y00 = 0, y01 = 0, y02 = 0, y11 = 0, y12 = 0, y22 = 0;
+#pragma omp simd reduction(+ : w00, w01, w02, w10, w11, w12, w20, w21, w22, y00, y01, y02, y11, y12, y22)
             for (size_t t = 0; t < m; t++) {
-                const size_t kj = b.kj[t];
-                const double d0[3] = {b.d0x[t], b.d0y[t], b.d0z[t]};
-                const double w[3] = {Ux[kj] - ui0, Uy[kj] - ui1, Uz[kj] - ui2};
-                b.wx[t] = w[0];
-                b.wy[t] = w[1];
-                b.wz[t] = w[2];
-                for (int a = 0; a < 3; a++) {
-                    W[a][0] += w[a] * d0[0];
-                    W[a][1] += w[a] * d0[1];
-                    W[a][2] += w[a] * d0[2];
-                }
-                Y[0][0] += d0[0] * d0[0];
-                Y[0][1] += d0[0] * d0[1];
-                Y[0][2] += d0[0] * d0[2];
-                Y[1][1] += d0[1] * d0[1];
-                Y[1][2] += d0[1] * d0[2];
-                Y[2][2] += d0[2] * d0[2];
+                const size_t j = kj[t];
+                const double ax = d0x[t], ay = d0y[t], az = d0z[t];
+                const double vx = Ux[j] - ui0, vy = Uy[j] - ui1, vz = Uz[j] - ui2;
+                wx[t] = vx;
+                wy[t] = vy;
+                wz[t] = vz;
+                w00 += vx * ax;
+                w01 += vx * ay;
+                w02 += vx * az;
+                w10 += vy * ax;
+                w11 += vy * ay;
+                w12 += vy * az;
+                w20 += vz * ax;
+                w21 += vz * ay;
+                w22 += vz * az;
+                y00 += ax * ax;
+                y01 += ax * ay;
+                y02 += ax * az;
+                y11 += ay * ay;
+                y12 += ay * az;
+                y22 += az * az;
             }
+            const double W[3][3] = {{w00, w01, w02}, {w10, w11, w12}, {w20, w21, w22}};
+            double Y[3][3] = {{y00, y01, y02}, {0, y11, y12}, {0, 0, y22}}, K[3][3], J[9];
             const size_t i = p.orig[k];
             out_nn[i] = (uint32_t)m;
             if (d2min_fit(W, Y, (uint32_t)m, M, tol, K, J)) {
@@ -550,13 +567,18 @@ sb_status sb_d2min_compute(const sb_structure *ref, const sb_structure *cur,
                 out_eta[i] = 0.0;
                 nsing++;
             } else {
+                /* Pass 2 over the bonds still in L1: residual w - K d0. */
+                const double k00 = K[0][0], k01 = K[0][1], k02 = K[0][2], k10 = K[1][0],
+                             k11 = K[1][1], k12 = K[1][2], k20 = K[2][0], k21 = K[2][1],
+                             k22 = K[2][2];
                 double d2 = 0.0;
+#pragma omp simd reduction(+ : d2)
                 for (size_t t = 0; t < m; t++) {
-                    const double d0x = b.d0x[t], d0y = b.d0y[t], d0z = b.d0z[t];
-                    const double r0 = b.wx[t] - (K[0][0] * d0x + K[0][1] * d0y + K[0][2] * d0z);
-                    const double r1 = b.wy[t] - (K[1][0] * d0x + K[1][1] * d0y + K[1][2] * d0z);
-                    const double rz = b.wz[t] - (K[2][0] * d0x + K[2][1] * d0y + K[2][2] * d0z);
-                    d2 += r0 * r0 + r1 * r1 + rz * rz;
+                    const double ax = d0x[t], ay = d0y[t], az = d0z[t];
+                    const double r0 = wx[t] - (k00 * ax + k01 * ay + k02 * az);
+                    const double r1 = wy[t] - (k10 * ax + k11 * ay + k12 * az);
+                    const double r2 = wz[t] - (k20 * ax + k21 * ay + k22 * az);
+                    d2 += r0 * r0 + r1 * r1 + r2 * r2;
                 }
                 out_sing[i] = 0;
                 out_d2[i] = d2;
@@ -564,7 +586,7 @@ sb_status sb_d2min_compute(const sb_structure *ref, const sb_structure *cur,
             }
             if (out_J) memcpy(out_J + 9 * i, J, sizeof J);
         }
-        if (ok) d2min_buffers_free(&b);
+        d2min_buffers_free(&b);
     }
     free(Us);
     nb_plan_free(&p);
