@@ -36,6 +36,10 @@
  * preferred to per-thread buffers copied into place afterwards, because it keeps the peak
  * memory at one list (the 256k-atom, 8 A list is ~1 GB); the count pass is vectorised and
  * took about a fifth of the build time in a perf profile (32k atoms, rc = 5 A).
+ *
+ * The plan (steps 1-2) and a gather of one atom's neighbours into caller buffers are also
+ * exposed library-internally (neighbor_internal.h) for kernels that consume each atom's
+ * neighbours once and need no stored list (the fused D2min kernel, src/strain/d2min.c).
  */
 #include "shearband/neighbor.h"
 

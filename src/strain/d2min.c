@@ -26,11 +26,34 @@
  * near-affine (D2min << sum|w|^2, e.g. small AQS steps), exactly the atoms a regression
  * test or a top-1 % threshold must still resolve.
  *
- * Threads. The per-atom loop is parallel over atoms with OpenMP; iteration i reads shared
- * inputs and writes only the outputs of atom i, and the list is full (both i->j and j->i
- * are stored), so no atomics and no reductions are needed and the result is bitwise
- * independent of the thread count. Nothing is allocated inside the loop: each atom's
- * 3x3 accumulators live on the stack.
+ * Two kernels compute exactly this.
+ *   - sb_d2min_from_neighbors (public, and behind sb_d2min_compute_reference, the test
+ *     oracle): reads a stored full CSR list, one row per atom.
+ *   - The fused kernel behind sb_d2min_compute never stores a list. Building and storing
+ *     the full list (~1 M bonds x 32 bytes at 32k atoms, written in atom order, then read
+ *     back) was ~60 % of the time. Instead the kernel walks the binning plan of
+ *     src/cell/neighbor.c (cell/neighbor_internal.h): atoms in bin order, and for each one
+ *     nb_plan_gather() collects its ~30 neighbours (sorted index and d0, same set and same
+ *     d0 bits as the list row) into small per-thread buffers that stay in L1; pass 1 sums W
+ *     and Y (storing w beside d0), the 3x3 fit follows, pass 2 sums the residuals from the
+ *     same buffers. U is kept in bin order (structure of arrays), so the U_j gathers hit a
+ *     few nearby cache lines. The bond loops accumulate in scalars under omp simd, so they
+ *     vectorise across bonds; only the order of the additions differs from the list
+ *     kernel (agreement ~1e-15 relative, tested to 1e-12 in test_d2min_fused.c).
+ *   Tried and dropped (bench/README-d2min.md): finer bins (bin_factor 1.5-3: more rows,
+ *   shorter segments, ~55 % more CPU time); sorting bins by s0 and cutting each stencil row to
+ *   the s0 window that can hold neighbours (half the candidates, same instruction count,
+ *   50 % slower: short loops and binary searches). A half walk using the symmetry
+ *   d_ji d0_ji^T = d_ij d0_ij^T would halve the candidate tests and pass 1 but needs
+ *   scattered writes to atom j (per-thread partial sums or colouring to stay race-free)
+ *   and a second walk or a stored half list for the residuals; not done.
+ *
+ * Threads. Both kernels are parallel over atoms with OpenMP; the iteration for atom i
+ * reads shared inputs and writes only the outputs of atom i (and its thread's own
+ * buffers), and every neighbour set is full (i->j and j->i both visited), so no atomics
+ * and no reductions are needed and the result is bitwise independent of the thread count.
+ * Nothing is allocated inside the loops: buffers are sized once per thread from the plan
+ * (nb_plan_max_candidates), and the 3x3 accumulators live on the stack.
  */
 #include "shearband/strain.h"
 
