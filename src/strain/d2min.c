@@ -30,7 +30,7 @@
  *   - sb_d2min_from_neighbors (public, and behind sb_d2min_compute_reference, the test
  *     oracle): reads a stored full CSR list, one row per atom.
  *   - The fused kernel behind sb_d2min_compute never stores a list. Building and storing
- *     the full list (~1 M bonds x 32 bytes at 32k atoms, written in atom order, then read
+ *     the full list (~1 M bonds, 28 MB at 32k atoms, written in atom order, then read
  *     back) was ~60 % of the time. Instead the kernel walks the binning plan of
  *     src/cell/neighbor.c (cell/neighbor_internal.h): atoms in bin order, and for each one
  *     nb_plan_gather() collects its ~30 neighbours (sorted index and d0, same set and same
@@ -39,14 +39,16 @@
  *     same buffers. U is kept in bin order (structure of arrays), so the U_j gathers hit a
  *     few nearby cache lines. The bond loops accumulate in scalars under omp simd, so they
  *     vectorise across bonds; only the order of the additions differs from the list
- *     kernel (agreement ~1e-15 relative, tested to 1e-12 in test_d2min_fused.c).
+ *     kernel (agreement to round-off; test_d2min_fused.c requires 1e-12 relative).
  *   Tried and dropped (bench/README-d2min.md): finer bins (bin_factor 1.5-3: more rows,
- *   shorter segments, ~55 % more CPU time); sorting bins by s0 and cutting each stencil row to
- *   the s0 window that can hold neighbours (half the candidates, same instruction count,
- *   50 % slower: short loops and binary searches). A half walk using the symmetry
- *   d_ji d0_ji^T = d_ij d0_ij^T would halve the candidate tests and pass 1 but needs
- *   scattered writes to atom j (per-thread partial sums or colouring to stay race-free)
- *   and a second walk or a stored half list for the residuals; not done.
+ *   shorter segments, ~55 % more CPU time); sorting bins by s0 and cutting each stencil
+ *   row to the s0 window that can hold neighbours (half the candidates, same instruction
+ *   count, ~50 % more CPU time: short loops and binary searches); an AVX2 clone of the
+ *   gather (~4 %). Not done: a half walk using d_ji d0_ji^T = d_ij d0_ij^T would halve
+ *   the candidate tests and the pass-1 sums of one walk, but it scatters sums to atom j
+ *   (per-thread partial sums or colouring to stay race-free), and the residuals need
+ *   every atom's K first, hence a second walk (or a stored half list): the candidate
+ *   tests, most of the time, would not be saved.
  *
  * Threads. Both kernels are parallel over atoms with OpenMP; the iteration for atom i
  * reads shared inputs and writes only the outputs of atom i (and its thread's own
@@ -556,7 +558,8 @@ sb_status sb_d2min_compute(const sb_structure *ref, const sb_structure *cur,
              * the terms, differs from sb_d2min_from_neighbors). */
             double w00 = 0, w01 = 0, w02 = 0, w10 = 0, w11 = 0, w12 = 0, w20 = 0, w21 = 0,
                    w22 = 0, y00 = 0, y01 = 0, y02 = 0, y11 = 0, y12 = 0, y22 = 0;
-#pragma omp simd reduction(+ : w00, w01, w02, w10, w11, w12, w20, w21, w22, y00, y01, y02, y11, y12, y22)
+#pragma omp simd reduction(+ : w00, w01, w02, w10, w11, w12, w20, w21, w22) \
+    reduction(+ : y00, y01, y02, y11, y12, y22)
             for (size_t t = 0; t < m; t++) {
                 const size_t j = kj[t];
                 const double ax = d0x[t], ay = d0y[t], az = d0z[t];
@@ -615,7 +618,8 @@ sb_status sb_d2min_compute(const sb_structure *ref, const sb_structure *cur,
     nb_plan_free(&p);
     if (nomem) {
         sb_d2min_result_free(res);
-        return sb_error_set(err, SB_ERR_NOMEM, "out of memory for D2min buffers of %zu entries", cap);
+        return sb_error_set(err, SB_ERR_NOMEM, "out of memory for D2min buffers of %zu entries",
+                            cap);
     }
     res->n_singular = nsing;
     return SB_OK;
