@@ -36,8 +36,14 @@
  * preferred to per-thread buffers copied into place afterwards, because it keeps the peak
  * memory at one list (the 256k-atom, 8 A list is ~1 GB); the count pass is vectorised and
  * took about a fifth of the build time in a perf profile (32k atoms, rc = 5 A).
+ *
+ * The plan (steps 1-2) and a gather of one atom's neighbours into caller buffers are also
+ * exposed library-internally (neighbor_internal.h) for kernels that consume each atom's
+ * neighbours once and need no stored list (the fused D2min kernel, src/strain/d2min.c).
  */
 #include "shearband/neighbor.h"
+
+#include "cell/neighbor_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -73,42 +79,8 @@ sb_neighbor_options sb_neighbor_options_default(void)
     return o;
 }
 
-/* Per-axis stencil table: for home bin b and offset delta in [-m, m], the neighbour bin
- * (b + delta) mod nb and its image shift floor((b + delta) / nb). */
-typedef struct nb_axis {
-    size_t nb;      /* bins along this axis */
-    long m;         /* stencil reach */
-    size_t *bin;    /* nb * (2m+1) */
-    long *shift;    /* nb * (2m+1) */
-} nb_axis;
 
-/* Along axis 0 (the fastest-varying bin index), consecutive stencil offsets that share one
- * image shift are consecutive bins, hence ONE contiguous run of sorted atoms. For home bin
- * b0, segments seg_start[b0] .. seg_start[b0+1]-1 cover the offsets -m0..m0 in order:
- * bins seg_first..seg_last with image shift seg_shift. */
-typedef struct nb_segments {
-    size_t *start; /* nb0 + 1 */
-    size_t *first, *last;
-    long *shift;
-} nb_segments;
-
-typedef struct nb_plan {
-    nb_axis ax[3];
-    nb_segments seg;
-    size_t nbins;       /* nb0 * nb1 * nb2 */
-    size_t *bin_start;  /* nbins + 1: atoms of bin q are sorted[bin_start[q] .. bin_start[q+1]) */
-    size_t *sbin;       /* bin of each sorted atom */
-    uint32_t *orig;     /* original index of each sorted atom */
-    double *r;          /* wrapped Cartesian positions s H (origin lo) of the sorted atoms,
-                         * structure of arrays: x block, y block, z block (n each) */
-    size_t n;
-    size_t scratch_len;  /* most atoms in one segment: size of the per-thread scratch */
-    double h[3][3];
-    double rc2;
-    int half;
-} nb_plan;
-
-static void plan_free(nb_plan *p)
+void nb_plan_free(nb_plan *p)
 {
     for (int k = 0; k < 3; k++) {
         free(p->ax[k].bin);
@@ -376,6 +348,106 @@ static size_t scan_atom(const nb_plan *p, size_t ki, uint32_t *out_j, double *ou
     return cnt;
 }
 
+sb_status nb_plan_build(nb_plan *p, const sb_cell *cell, const double *x, size_t n,
+                        double cutoff, double bin_factor, int half, sb_error *err)
+{
+    memset(p, 0, sizeof *p);
+    memcpy(p->h, cell->h, sizeof p->h);
+    p->rc2 = cutoff * cutoff;
+    p->half = half;
+    double w[3];
+    sb_cell_widths(cell, w);
+    sb_status st = plan_axes(p, w, cutoff, bin_factor, n, err);
+    if (st == SB_OK) st = plan_atoms(p, cell, x, n, err);
+    if (st != SB_OK) nb_plan_free(p);
+    return st;
+}
+
+size_t nb_plan_max_candidates(const nb_plan *p)
+{
+    const nb_axis *a0 = &p->ax[0], *a1 = &p->ax[1], *a2 = &p->ax[2];
+    const nb_segments *sg = &p->seg;
+    const size_t nb0 = a0->nb, nb1 = a1->nb, nb2 = a2->nb;
+    const size_t span1 = 2 * (size_t)a1->m + 1, span2 = 2 * (size_t)a2->m + 1;
+    size_t most = 0;
+    for (size_t b2 = 0; b2 < nb2; b2++)
+        for (size_t b1 = 0; b1 < nb1; b1++)
+            for (size_t b0 = 0; b0 < nb0; b0++) {
+                size_t c = 0;
+                for (size_t t2 = 0; t2 < span2; t2++)
+                    for (size_t t1 = 0; t1 < span1; t1++) {
+                        const size_t row = (a2->bin[b2 * span2 + t2] * nb1 +
+                                            a1->bin[b1 * span1 + t1]) * nb0;
+                        for (size_t sgi = sg->start[b0]; sgi < sg->start[b0 + 1]; sgi++)
+                            c += p->bin_start[row + sg->last[sgi] + 1] -
+                                 p->bin_start[row + sg->first[sgi]];
+                    }
+                if (c > most) most = c;
+            }
+    return most;
+}
+
+/* The stencil walk of scan_atom (same loops, same order, same arithmetic for d). Per
+ * segment the accept flags go to okbuf in a vectorised loop; the accepted sorted
+ * indices are then compacted without branches (~1 candidate in 6 is accepted, so a branch
+ * would mispredict often) and only their displacements are computed and written. */
+size_t nb_plan_gather(const nb_plan *p, size_t ki, uint32_t *restrict kj_out,
+                      double *restrict dx_out, double *restrict dy_out, double *restrict dz_out,
+                      double *restrict okbuf)
+{
+    const nb_axis *a0 = &p->ax[0], *a1 = &p->ax[1], *a2 = &p->ax[2];
+    const nb_segments *sg = &p->seg;
+    const size_t nb0 = a0->nb, nb1 = a1->nb;
+    const size_t q = p->sbin[ki];
+    const size_t b0 = q % nb0, b1 = (q / nb0) % nb1, b2 = q / (nb0 * nb1);
+    const size_t span1 = 2 * (size_t)a1->m + 1, span2 = 2 * (size_t)a2->m + 1;
+    const size_t s0 = sg->start[b0], s1 = sg->start[b0 + 1];
+    const double *restrict rx = p->r, *restrict ry = p->r + p->n, *restrict rz = p->r + 2 * p->n;
+    const double xi = rx[ki], yi = ry[ki], zi = rz[ki];
+    const double (*h)[3] = p->h;
+    const double rc2 = p->rc2;
+    size_t m = 0;
+    for (size_t t2 = 0; t2 < span2; t2++) {
+        const size_t n2 = a2->bin[b2 * span2 + t2];
+        const long sh2 = a2->shift[b2 * span2 + t2];
+        for (size_t t1 = 0; t1 < span1; t1++) {
+            const size_t n1 = a1->bin[b1 * span1 + t1];
+            const long sh1 = a1->shift[b1 * span1 + t1];
+            const size_t row = (n2 * nb1 + n1) * nb0;
+            for (size_t sgi = s0; sgi < s1; sgi++) {
+                const long sh0 = sg->shift[sgi];
+                const double bx = (double)sh0 * h[0][0] + (double)sh1 * h[1][0] +
+                                  (double)sh2 * h[2][0] - xi;
+                const double by = (double)sh1 * h[1][1] + (double)sh2 * h[2][1] - yi;
+                const double bz = (double)sh2 * h[2][2] - zi;
+                const size_t k0 = p->bin_start[row + sg->first[sgi]];
+                const size_t k1 = p->bin_start[row + sg->last[sgi] + 1];
+                const size_t len = k1 - k0;
+                /* 1. distances, vectorised; 2. compaction of the accepted indices,
+                 * branch-free; 3. displacements of the accepted (~1 in 6) only. */
+#pragma omp simd
+                for (size_t t = 0; t < len; t++) {
+                    const double dx = rx[k0 + t] + bx, dy = ry[k0 + t] + by, dz = rz[k0 + t] + bz;
+                    const double r2 = dx * dx + dy * dy + dz * dz;
+                    okbuf[t] = (r2 <= rc2 && r2 > 0.0) ? 1.0 : 0.0;
+                }
+                const size_t m0 = m;
+                for (size_t t = 0; t < len; t++) {
+                    kj_out[m] = (uint32_t)(k0 + t);
+                    m += (size_t)okbuf[t];
+                }
+                for (size_t u = m0; u < m; u++) {
+                    const size_t kj = kj_out[u];
+                    dx_out[u] = rx[kj] + bx;
+                    dy_out[u] = ry[kj] + by;
+                    dz_out[u] = rz[kj] + bz;
+                }
+            }
+        }
+    }
+    return m;
+}
+
 static void list_reset(sb_neighbor_list *nl)
 {
     nl->n = 0;
@@ -412,18 +484,8 @@ sb_status sb_neighbor_build_opts(sb_neighbor_list *nl, const sb_cell *cell, cons
     if (n == 0) return SB_OK;
 
     nb_plan p;
-    memset(&p, 0, sizeof p);
-    memcpy(p.h, cell->h, sizeof p.h);
-    p.rc2 = cutoff * cutoff;
-    p.half = nl->half;
-    double w[3];
-    sb_cell_widths(cell, w);
-    sb_status st = plan_axes(&p, w, cutoff, o.bin_factor, n, err);
-    if (st == SB_OK) st = plan_atoms(&p, cell, x, n, err);
-    if (st != SB_OK) {
-        plan_free(&p);
-        return st;
-    }
+    sb_status st = nb_plan_build(&p, cell, x, n, cutoff, o.bin_factor, nl->half, err);
+    if (st != SB_OK) return st;
 
     /* Count pass: row lengths into off[i+1]. */
     sb_status scratch_status = SB_OK;
@@ -442,7 +504,7 @@ sb_status sb_neighbor_build_opts(sb_neighbor_list *nl, const sb_cell *cell, cons
         free(scratch);
     }
     if (scratch_status != SB_OK) {
-        plan_free(&p);
+        nb_plan_free(&p);
         list_reset(nl);
         return sb_error_set(err, SB_ERR_NOMEM, "out of memory for neighbour scratch");
     }
@@ -465,7 +527,7 @@ sb_status sb_neighbor_build_opts(sb_neighbor_list *nl, const sb_cell *cell, cons
             free(nl->d);
             nl->j = NULL;
             nl->d = NULL;
-            plan_free(&p);
+            nb_plan_free(&p);
             list_reset(nl);
             return sb_error_set(err, SB_ERR_NOMEM,
                                 "out of memory for %zu neighbour entries (cutoff %g)", total,
@@ -497,7 +559,7 @@ sb_status sb_neighbor_build_opts(sb_neighbor_list *nl, const sb_cell *cell, cons
         }
         free(scratch);
     }
-    plan_free(&p);
+    nb_plan_free(&p);
     if (scratch_status != SB_OK) {
         list_reset(nl);
         return sb_error_set(err, SB_ERR_NOMEM, "out of memory for neighbour scratch");

@@ -26,13 +26,41 @@
  * near-affine (D2min << sum|w|^2, e.g. small AQS steps), exactly the atoms a regression
  * test or a top-1 % threshold must still resolve.
  *
- * Threads. The per-atom loop is parallel over atoms with OpenMP; iteration i reads shared
- * inputs and writes only the outputs of atom i, and the list is full (both i->j and j->i
- * are stored), so no atomics and no reductions are needed and the result is bitwise
- * independent of the thread count. Nothing is allocated inside the loop: each atom's
- * 3x3 accumulators live on the stack.
+ * Two kernels compute exactly this.
+ *   - sb_d2min_from_neighbors (public, and behind sb_d2min_compute_reference, the test
+ *     oracle): reads a stored full CSR list, one row per atom.
+ *   - The fused kernel behind sb_d2min_compute never stores a list. Building and storing
+ *     the full list (~1 M bonds, 28 MB at 32k atoms, written in atom order, then read
+ *     back) was ~60 % of the time. Instead the kernel walks the binning plan of
+ *     src/cell/neighbor.c (cell/neighbor_internal.h): atoms in bin order, and for each one
+ *     nb_plan_gather() collects its ~30 neighbours (sorted index and d0, same set and same
+ *     d0 bits as the list row) into small per-thread buffers that stay in L1; pass 1 sums W
+ *     and Y (storing w beside d0), the 3x3 fit follows, pass 2 sums the residuals from the
+ *     same buffers. U is kept in bin order (structure of arrays), so the U_j gathers hit a
+ *     few nearby cache lines. The bond loops accumulate in scalars under omp simd, so they
+ *     vectorise across bonds; only the order of the additions differs from the list
+ *     kernel (agreement to round-off; test_d2min_fused.c requires 1e-12 relative).
+ *   Tried and dropped (bench/README-d2min.md): finer bins (bin_factor 1.5-3: more rows,
+ *   shorter segments, ~55 % more CPU time); sorting bins by s0 and cutting each stencil
+ *   row to the s0 window that can hold neighbours (half the candidates, same instruction
+ *   count, ~50 % more CPU time: short loops and binary searches); an AVX2 clone of the
+ *   gather (~4 %). Not done: a half walk using d_ji d0_ji^T = d_ij d0_ij^T would halve
+ *   the candidate tests and the pass-1 sums of one walk, but it scatters sums to atom j
+ *   (per-thread partial sums or colouring to stay race-free), and the residuals need
+ *   every atom's K first, hence a second walk (or a stored half list): the candidate
+ *   tests, most of the time, would not be saved.
+ *
+ * Threads. Both kernels are parallel over atoms with OpenMP; the iteration for atom i
+ * reads shared inputs and writes only the outputs of atom i (and its thread's own
+ * buffers), and every neighbour set is full (i->j and j->i both visited), so no atomics
+ * and no reductions are needed and the result is bitwise independent of the thread count.
+ * Nothing is allocated inside the loops: buffers are sized once per thread from the plan
+ * (nb_plan_max_candidates), and the 3x3 accumulators live on the stack.
  */
 #include "shearband/strain.h"
+
+#include "cell/neighbor_internal.h"
+#include "strain/d2min_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -97,12 +125,80 @@ double sb_von_mises_strain(const double J[9])
     return sqrt(v);
 }
 
-/* Row-vector map of a Cartesian displacement by a full 3x3 matrix: out = d m. */
-static inline void d2min_rowmul(const double d[3], const double m[3][3], double out[3])
+static sb_status d2min_check_options(const sb_d2min_options *o, sb_error *err)
 {
-    out[0] = d[0] * m[0][0] + d[1] * m[1][0] + d[2] * m[2][0];
-    out[1] = d[0] * m[0][1] + d[1] * m[1][1] + d[2] * m[2][1];
-    out[2] = d[0] * m[0][2] + d[1] * m[1][2] + d[2] * m[2][2];
+    if (!(o->cutoff > 0.0) || !isfinite(o->cutoff))
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "D2min cutoff must be > 0, got %g", o->cutoff);
+    if (!(o->singular_tol >= 0.0) || !(o->singular_tol < 1.0))
+        return sb_error_set(err, SB_ERR_INVALID_ARG,
+                            "D2min singular_tol must be in [0, 1), got %g", o->singular_tol);
+    return SB_OK;
+}
+
+/* U = u H_C, the non-affine displacement of one atom in current Cartesian metric. */
+static inline void d2min_nonaffine(const sb_cell *ref_cell, const sb_cell *cur_cell,
+                                   const double xr[3], const double xc[3], double U[3])
+{
+    double sr[3], sc[3], u[3];
+    sb_cell_to_frac(ref_cell, xr, sr);
+    sb_cell_to_frac(cur_cell, xc, sc);
+    for (int k = 0; k < 3; k++) {
+        u[k] = sc[k] - sr[k];
+        u[k] -= nearbyint(u[k]);
+    }
+    sb_cell_frac_to_vec(cur_cell, u, U);
+}
+
+/* M = H_R^-1 H_C (row-vector convention: d = d0 M for an affine map). */
+static void d2min_affine_map(const sb_cell *ref_cell, const sb_cell *cur_cell, double M[3][3])
+{
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++) {
+            double c = 0.0;
+            for (int k = 0; k < 3; k++) c += ref_cell->hinv[a][k] * cur_cell->h[k][b];
+            M[a][b] = c;
+        }
+}
+
+/* The fit of one atom from its sums W = sum w d0^T and Y = sum d0 d0^T (upper triangle of
+ * Y filled) over cnt bonds: returns 1 (and J = identity) if Y fails the conditioning test,
+ * else 0 with K = W Y^-1 and J = M^T + K (row-major). Shared by both kernels so that they
+ * do the same arithmetic. */
+static inline int d2min_fit(const double W[3][3], double Y[3][3], uint32_t cnt,
+                            const double M[3][3], double tol, double K[3][3], double J[9])
+{
+    Y[1][0] = Y[0][1];
+    Y[2][0] = Y[0][2];
+    Y[2][1] = Y[1][2];
+    /* Adjugate of the symmetric Y. */
+    const double c00 = Y[1][1] * Y[2][2] - Y[1][2] * Y[2][1];
+    const double c01 = Y[1][2] * Y[2][0] - Y[1][0] * Y[2][2];
+    const double c02 = Y[1][0] * Y[2][1] - Y[1][1] * Y[2][0];
+    const double det = Y[0][0] * c00 + Y[0][1] * c01 + Y[0][2] * c02;
+    const double tr3 = (Y[0][0] + Y[1][1] + Y[2][2]) / 3.0;
+    static const double I[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+    if (cnt < 3 || !(tr3 > 0.0) || !(det > tol * tr3 * tr3 * tr3) || !isfinite(det)) {
+        memcpy(J, I, sizeof I);
+        return 1;
+    }
+    double Yi[3][3];
+    const double inv = 1.0 / det;
+    Yi[0][0] = c00 * inv;
+    Yi[0][1] = (Y[0][2] * Y[2][1] - Y[0][1] * Y[2][2]) * inv;
+    Yi[0][2] = (Y[0][1] * Y[1][2] - Y[0][2] * Y[1][1]) * inv;
+    Yi[1][0] = c01 * inv;
+    Yi[1][1] = (Y[0][0] * Y[2][2] - Y[0][2] * Y[2][0]) * inv;
+    Yi[1][2] = (Y[0][2] * Y[1][0] - Y[0][0] * Y[1][2]) * inv;
+    Yi[2][0] = c02 * inv;
+    Yi[2][1] = (Y[0][1] * Y[2][0] - Y[0][0] * Y[2][1]) * inv;
+    Yi[2][2] = (Y[0][0] * Y[1][1] - Y[0][1] * Y[1][0]) * inv;
+    /* K = W Y^-1 (the non-affine correction), J = A + K with A = M^T. */
+    for (int a = 0; a < 3; a++)
+        for (int b = 0; b < 3; b++) {
+            K[a][b] = W[a][0] * Yi[0][b] + W[a][1] * Yi[1][b] + W[a][2] * Yi[2][b];
+            J[3 * a + b] = M[b][a] + K[a][b];
+        }
+    return 0;
 }
 
 sb_status sb_d2min_from_neighbors(const sb_cell *ref_cell, const double *ref_x,
@@ -111,11 +207,8 @@ sb_status sb_d2min_from_neighbors(const sb_cell *ref_cell, const double *ref_x,
                                   sb_d2min_result *res, sb_error *err)
 {
     const sb_d2min_options o = opt ? *opt : sb_d2min_options_default();
-    if (!(o.cutoff > 0.0) || !isfinite(o.cutoff))
-        return sb_error_set(err, SB_ERR_INVALID_ARG, "D2min cutoff must be > 0, got %g", o.cutoff);
-    if (!(o.singular_tol >= 0.0) || !(o.singular_tol < 1.0))
-        return sb_error_set(err, SB_ERR_INVALID_ARG,
-                            "D2min singular_tol must be in [0, 1), got %g", o.singular_tol);
+    sb_status st = d2min_check_options(&o, err);
+    if (st != SB_OK) return st;
     if (!nl || nl->n != n)
         return sb_error_set(err, SB_ERR_INVALID_ARG,
                             "D2min neighbour list is for %zu atoms, positions for %zu",
@@ -124,7 +217,7 @@ sb_status sb_d2min_from_neighbors(const sb_cell *ref_cell, const double *ref_x,
         return sb_error_set(err, SB_ERR_INVALID_ARG,
                             "D2min neighbour list cutoff %g is shorter than the D2min cutoff %g",
                             nl->cutoff, o.cutoff);
-    sb_status st = d2min_result_alloc(res, n, o.gradient, err);
+    st = d2min_result_alloc(res, n, o.gradient, err);
     if (st != SB_OK) return st;
     res->cutoff = o.cutoff;
 
@@ -134,24 +227,10 @@ sb_status sb_d2min_from_neighbors(const sb_cell *ref_cell, const double *ref_x,
         sb_d2min_result_free(res);
         return sb_error_set(err, SB_ERR_NOMEM, "out of memory for D2min displacements");
     }
-    for (size_t i = 0; i < n; i++) {
-        double sr[3], sc[3], u[3];
-        sb_cell_to_frac(ref_cell, ref_x + 3 * i, sr);
-        sb_cell_to_frac(cur_cell, cur_x + 3 * i, sc);
-        for (int k = 0; k < 3; k++) {
-            u[k] = sc[k] - sr[k];
-            u[k] -= nearbyint(u[k]);
-        }
-        sb_cell_frac_to_vec(cur_cell, u, U + 3 * i);
-    }
-    /* M = H_R^-1 H_C (row-vector convention: d = d0 M for an affine map). */
+    for (size_t i = 0; i < n; i++)
+        d2min_nonaffine(ref_cell, cur_cell, ref_x + 3 * i, cur_x + 3 * i, U + 3 * i);
     double M[3][3];
-    for (int a = 0; a < 3; a++)
-        for (int b = 0; b < 3; b++) {
-            double c = 0.0;
-            for (int k = 0; k < 3; k++) c += ref_cell->hinv[a][k] * cur_cell->h[k][b];
-            M[a][b] = c;
-        }
+    d2min_affine_map(ref_cell, cur_cell, M);
 
     const double rc2 = o.cutoff * o.cutoff;
     const double tol = o.singular_tol;
@@ -169,7 +248,7 @@ sb_status sb_d2min_from_neighbors(const sb_cell *ref_cell, const double *ref_x,
 #endif
     for (size_t i = 0; i < n; i++) {
         /* W = sum w d0^T with w = U_j - U_i, the non-affine part of the bond; X = A Y + W. */
-        double W[3][3] = {{0}}, Y[3][3] = {{0}};
+        double W[3][3] = {{0}}, Y[3][3] = {{0}}, K[3][3], J[9];
         const double ui0 = U[3 * i], ui1 = U[3 * i + 1], ui2 = U[3 * i + 2];
         uint32_t cnt = 0;
         for (size_t e = off[i]; e < off[i + 1]; e++) {
@@ -191,40 +270,13 @@ sb_status sb_d2min_from_neighbors(const sb_cell *ref_cell, const double *ref_x,
             Y[2][2] += d0[2] * d0[2];
             cnt++;
         }
-        Y[1][0] = Y[0][1];
-        Y[2][0] = Y[0][2];
-        Y[2][1] = Y[1][2];
         out_nn[i] = cnt;
-        /* Adjugate of the symmetric Y. */
-        const double c00 = Y[1][1] * Y[2][2] - Y[1][2] * Y[2][1];
-        const double c01 = Y[1][2] * Y[2][0] - Y[1][0] * Y[2][2];
-        const double c02 = Y[1][0] * Y[2][1] - Y[1][1] * Y[2][0];
-        const double det = Y[0][0] * c00 + Y[0][1] * c01 + Y[0][2] * c02;
-        const double tr3 = (Y[0][0] + Y[1][1] + Y[2][2]) / 3.0;
-        double J[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
-        if (cnt < 3 || !(tr3 > 0.0) || !(det > tol * tr3 * tr3 * tr3) || !isfinite(det)) {
+        if (d2min_fit(W, Y, cnt, M, tol, K, J)) {
             out_sing[i] = 1;
             out_d2[i] = 0.0;
             out_eta[i] = 0.0;
             nsing++;
         } else {
-            double Yi[3][3], K[3][3];
-            const double inv = 1.0 / det;
-            Yi[0][0] = c00 * inv;
-            Yi[0][1] = (Y[0][2] * Y[2][1] - Y[0][1] * Y[2][2]) * inv;
-            Yi[0][2] = (Y[0][1] * Y[1][2] - Y[0][2] * Y[1][1]) * inv;
-            Yi[1][0] = c01 * inv;
-            Yi[1][1] = (Y[0][0] * Y[2][2] - Y[0][2] * Y[2][0]) * inv;
-            Yi[1][2] = (Y[0][2] * Y[1][0] - Y[0][0] * Y[1][2]) * inv;
-            Yi[2][0] = c02 * inv;
-            Yi[2][1] = (Y[0][1] * Y[2][0] - Y[0][0] * Y[2][1]) * inv;
-            Yi[2][2] = (Y[0][0] * Y[1][1] - Y[0][1] * Y[1][0]) * inv;
-            /* K = W Y^-1 (the non-affine correction), J = A + K with A = M^T. */
-            for (int a = 0; a < 3; a++)
-                for (int b = 0; b < 3; b++) {
-                    K[a][b] = W[a][0] * Yi[0][b] + W[a][1] * Yi[1][b] + W[a][2] * Yi[2][b];
-                    J[3 * a + b] = M[b][a] + K[a][b];
-                }
             /* Second pass: residual d - J d0 = w - K d0 (the affine parts cancel exactly). */
             double d2 = 0.0;
             for (size_t e = off[i]; e < off[i + 1]; e++) {
@@ -292,10 +344,11 @@ static sb_status d2min_spatial_order(const sb_cell *cell, const double *x, size_
     return SB_OK;
 }
 
-sb_status sb_d2min_compute(const sb_structure *ref, const sb_structure *cur,
-                           const sb_d2min_options *opt, sb_d2min_result *res, sb_error *err)
+/* Current positions in reference order (cx[3i..3i+2] is the atom with id ref->id[i]),
+ * after checking the counts and that ids are unique in both frames. Caller frees *cx_out. */
+static sb_status d2min_match_ids(const sb_structure *ref, const sb_structure *cur,
+                                 double **cx_out, sb_error *err)
 {
-    const sb_d2min_options o = opt ? *opt : sb_d2min_options_default();
     if (ref->n != cur->n)
         return sb_error_set(err, SB_ERR_INVALID_ARG,
                             "reference has %zu atoms but current configuration has %zu", ref->n,
@@ -330,6 +383,21 @@ sb_status sb_d2min_compute(const sb_structure *ref, const sb_structure *cur,
         return sb_error_prefix(err, "reference configuration: ");
     }
     free(rorder);
+    *cx_out = cx;
+    return SB_OK;
+}
+
+/* The straightforward path, kept as the test oracle of the fused kernel (declared in
+ * d2min_internal.h): spatial sort, full CSR reference list, sb_d2min_from_neighbors. */
+sb_status sb_d2min_compute_reference(const sb_structure *ref, const sb_structure *cur,
+                                     const sb_d2min_options *opt, sb_d2min_result *res,
+                                     sb_error *err)
+{
+    const sb_d2min_options o = opt ? *opt : sb_d2min_options_default();
+    const size_t n = ref->n;
+    double *cx = NULL;
+    sb_status st = d2min_match_ids(ref, cur, &cx, err);
+    if (st != SB_OK) return st;
 
     /* Work in a spatially sorted order (see d2min_spatial_order): results are scattered
      * back to the reference order at the end. */
@@ -337,7 +405,8 @@ sb_status sb_d2min_compute(const sb_structure *ref, const sb_structure *cur,
     double *px = NULL, *pc = NULL;
     sb_d2min_result tmp = SB_D2MIN_RESULT_INIT;
     sb_neighbor_list nl = SB_NEIGHBOR_LIST_INIT;
-    st = d2min_spatial_order(&ref->cell, ref->x, n, o.cutoff, &perm, err);
+    st = d2min_check_options(&o, err);
+    if (st == SB_OK) st = d2min_spatial_order(&ref->cell, ref->x, n, o.cutoff, &perm, err);
     if (st == SB_OK) {
         px = malloc((n ? n : 1) * 3 * sizeof *px);
         pc = malloc((n ? n : 1) * 3 * sizeof *pc);
@@ -371,4 +440,187 @@ sb_status sb_d2min_compute(const sb_structure *ref, const sb_structure *cur,
     free(pc);
     free(cx);
     return st;
+}
+
+/* Per-thread buffers of the fused kernel: one atom's neighbours (sorted index, reference
+ * bond d0, non-affine bond w), each of nb_plan_max_candidates() entries. */
+typedef struct d2min_buffers {
+    uint32_t *kj;
+    double *d0x, *d0y, *d0z, *wx, *wy, *wz;
+    double *ok; /* scratch of nb_plan_gather */
+} d2min_buffers;
+
+static void d2min_buffers_free(d2min_buffers *b)
+{
+    free(b->kj);
+    free(b->d0x);
+    free(b->d0y);
+    free(b->d0z);
+    free(b->wx);
+    free(b->wy);
+    free(b->wz);
+    free(b->ok);
+}
+
+static int d2min_buffers_alloc(d2min_buffers *b, size_t cap, size_t scratch)
+{
+    const size_t m = cap ? cap : 1;
+    b->ok = malloc((scratch ? scratch : 1) * sizeof *b->ok);
+    b->kj = malloc(m * sizeof *b->kj);
+    b->d0x = malloc(m * sizeof *b->d0x);
+    b->d0y = malloc(m * sizeof *b->d0y);
+    b->d0z = malloc(m * sizeof *b->d0z);
+    b->wx = malloc(m * sizeof *b->wx);
+    b->wy = malloc(m * sizeof *b->wy);
+    b->wz = malloc(m * sizeof *b->wz);
+    return b->kj && b->d0x && b->d0y && b->d0z && b->wx && b->wy && b->wz && b->ok;
+}
+
+sb_status sb_d2min_compute(const sb_structure *ref, const sb_structure *cur,
+                           const sb_d2min_options *opt, sb_d2min_result *res, sb_error *err)
+{
+    const sb_d2min_options o = opt ? *opt : sb_d2min_options_default();
+    sb_status st = d2min_check_options(&o, err);
+    if (st != SB_OK) return st;
+    if (ref->n > (size_t)UINT32_MAX)
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "D2min: %zu atoms exceed the limit of %u",
+                            ref->n, UINT32_MAX);
+    const size_t n = ref->n;
+    double *cx = NULL;
+    st = d2min_match_ids(ref, cur, &cx, err);
+    if (st != SB_OK) return st;
+
+    nb_plan p;
+    const sb_neighbor_options nbo = sb_neighbor_options_default();
+    st = nb_plan_build(&p, &ref->cell, ref->x, n, o.cutoff, nbo.bin_factor, 0, err);
+    if (st != SB_OK) {
+        free(cx);
+        return st;
+    }
+    /* Us: U of each atom in SORTED order, structure of arrays (x, y, z blocks), so the
+     * gathers U_j of one atom's neighbours hit a few nearby cache lines. */
+    double *Us = malloc(3 * (n ? n : 1) * sizeof *Us);
+    st = Us ? d2min_result_alloc(res, n, o.gradient, err)
+            : sb_error_set(err, SB_ERR_NOMEM, "out of memory for D2min displacements");
+    if (st != SB_OK) {
+        free(Us);
+        nb_plan_free(&p);
+        free(cx);
+        return st;
+    }
+    res->cutoff = o.cutoff;
+    double *Ux = Us, *Uy = Us + n, *Uz = Us + 2 * n;
+    for (size_t k = 0; k < n; k++) {
+        const size_t i = p.orig[k];
+        double u[3];
+        d2min_nonaffine(&ref->cell, &cur->cell, ref->x + 3 * i, cx + 3 * i, u);
+        Ux[k] = u[0];
+        Uy[k] = u[1];
+        Uz[k] = u[2];
+    }
+    free(cx);
+    double M[3][3];
+    d2min_affine_map(&ref->cell, &cur->cell, M);
+    const size_t cap = nb_plan_max_candidates(&p);
+    const double tol = o.singular_tol;
+    double *out_d2 = res->d2min, *out_eta = res->shear_strain, *out_J = res->gradient;
+    unsigned char *out_sing = res->singular;
+    uint32_t *out_nn = res->nneighbors;
+    size_t nsing = 0;
+    int nomem = 0;
+
+    /* Ownership: the thread that handles sorted atom k writes only the outputs of atom
+     * orig[k] (a permutation), and its own buffers; the plan and Us are read-only. */
+#ifdef _OPENMP
+#pragma omp parallel reduction(+ : nsing)
+#endif
+    {
+        d2min_buffers b;
+        const int ok = d2min_buffers_alloc(&b, cap, p.scratch_len);
+        if (!ok) {
+#ifdef _OPENMP
+#pragma omp atomic write
+#endif
+            nomem = 1;
+        }
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (size_t k = 0; k < n; k++) {
+            if (!ok) continue;
+            const size_t m = nb_plan_gather(&p, k, b.kj, b.d0x, b.d0y, b.d0z, b.ok);
+            const double ui0 = Ux[k], ui1 = Uy[k], ui2 = Uz[k];
+            const uint32_t *restrict kj = b.kj;
+            const double *restrict d0x = b.d0x, *restrict d0y = b.d0y, *restrict d0z = b.d0z;
+            double *restrict wx = b.wx, *restrict wy = b.wy, *restrict wz = b.wz;
+            /* Pass 1: W = sum w d0^T and Y = sum d0 d0^T in scalars, so that the loop
+             * vectorises across bonds (lane partial sums: the order of the additions, not
+             * the terms, differs from sb_d2min_from_neighbors). */
+            double w00 = 0, w01 = 0, w02 = 0, w10 = 0, w11 = 0, w12 = 0, w20 = 0, w21 = 0,
+                   w22 = 0, y00 = 0, y01 = 0, y02 = 0, y11 = 0, y12 = 0, y22 = 0;
+#pragma omp simd reduction(+ : w00, w01, w02, w10, w11, w12, w20, w21, w22) \
+    reduction(+ : y00, y01, y02, y11, y12, y22)
+            for (size_t t = 0; t < m; t++) {
+                const size_t j = kj[t];
+                const double ax = d0x[t], ay = d0y[t], az = d0z[t];
+                const double vx = Ux[j] - ui0, vy = Uy[j] - ui1, vz = Uz[j] - ui2;
+                wx[t] = vx;
+                wy[t] = vy;
+                wz[t] = vz;
+                w00 += vx * ax;
+                w01 += vx * ay;
+                w02 += vx * az;
+                w10 += vy * ax;
+                w11 += vy * ay;
+                w12 += vy * az;
+                w20 += vz * ax;
+                w21 += vz * ay;
+                w22 += vz * az;
+                y00 += ax * ax;
+                y01 += ax * ay;
+                y02 += ax * az;
+                y11 += ay * ay;
+                y12 += ay * az;
+                y22 += az * az;
+            }
+            const double W[3][3] = {{w00, w01, w02}, {w10, w11, w12}, {w20, w21, w22}};
+            double Y[3][3] = {{y00, y01, y02}, {0, y11, y12}, {0, 0, y22}}, K[3][3], J[9];
+            const size_t i = p.orig[k];
+            out_nn[i] = (uint32_t)m;
+            if (d2min_fit(W, Y, (uint32_t)m, M, tol, K, J)) {
+                out_sing[i] = 1;
+                out_d2[i] = 0.0;
+                out_eta[i] = 0.0;
+                nsing++;
+            } else {
+                /* Pass 2 over the bonds still in L1: residual w - K d0. */
+                const double k00 = K[0][0], k01 = K[0][1], k02 = K[0][2], k10 = K[1][0],
+                             k11 = K[1][1], k12 = K[1][2], k20 = K[2][0], k21 = K[2][1],
+                             k22 = K[2][2];
+                double d2 = 0.0;
+#pragma omp simd reduction(+ : d2)
+                for (size_t t = 0; t < m; t++) {
+                    const double ax = d0x[t], ay = d0y[t], az = d0z[t];
+                    const double r0 = wx[t] - (k00 * ax + k01 * ay + k02 * az);
+                    const double r1 = wy[t] - (k10 * ax + k11 * ay + k12 * az);
+                    const double r2 = wz[t] - (k20 * ax + k21 * ay + k22 * az);
+                    d2 += r0 * r0 + r1 * r1 + r2 * r2;
+                }
+                out_sing[i] = 0;
+                out_d2[i] = d2;
+                out_eta[i] = sb_von_mises_strain(J);
+            }
+            if (out_J) memcpy(out_J + 9 * i, J, sizeof J);
+        }
+        d2min_buffers_free(&b);
+    }
+    free(Us);
+    nb_plan_free(&p);
+    if (nomem) {
+        sb_d2min_result_free(res);
+        return sb_error_set(err, SB_ERR_NOMEM, "out of memory for D2min buffers of %zu entries",
+                            cap);
+    }
+    res->n_singular = nsing;
+    return SB_OK;
 }
