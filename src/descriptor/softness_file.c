@@ -152,7 +152,7 @@ static sb_status sv_parse(sb_bin_reader *r, const char *path, sb_svm_model *m, s
         if (err) err->code = SB_ERR_FORMAT;
         return SB_ERR_FORMAT;
     }
-    if (sb_sf_n_mu(p) > 100000)
+    if (!((p->mu_max - p->mu_min) / p->mu_step < 1e5)) /* before sb_sf_n_mu's int conversion */
         return sb_error_set(err, SB_ERR_FORMAT, "%s: unreasonable radial grid", path);
     const uint64_t F = sb_bin_get_u64(r);
     if (r->fail || F != sb_sf_count(p) || (r->n - r->at) != (3 * F + 1) * 8)
