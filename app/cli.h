@@ -51,5 +51,6 @@ int cmd_fertile(int argc, char **argv);
 int cmd_indicators(int argc, char **argv);
 int cmd_ensemble(int argc, char **argv);
 int cmd_train_gnn(int argc, char **argv);
+int cmd_train_svm(int argc, char **argv);
 
 #endif

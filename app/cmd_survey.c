@@ -22,10 +22,11 @@ static const char usage[] =
     "  -r, --runs-dir DIR        shear runs (default OUT/runs)\n"
     "  -o, --out-dir DIR         results (default survey)\n"
     "  -k, --orientations LIST   all (default) or e.g. 0,3,7\n"
-    "  -i, --indicators LIST     from: ffb,rho,cnn,gnn (default ffb,rho; cnn needs --model,\n"
-    "                            gnn needs --gnn-model)\n"
+    "  -i, --indicators LIST     from: ffb,rho,cnn,gnn,svm (default ffb,rho; cnn needs --model,\n"
+    "                            gnn needs --gnn-model, svm needs --svm-model)\n"
     "  -m, --model MODEL         fertile-site CNN for the cnn indicator ('shearband train')\n"
     "      --gnn-model MODEL     graph network for the gnn indicator ('shearband train-gnn')\n"
+    "      --svm-model MODEL     softness model for the svm indicator ('shearband train-svm')\n"
     "      --no-run              only use finished runs; skip the others\n"
     "      --step D              strain step of new runs (default 1e-3)\n"
     "      --minimizer cg|fire   minimiser of new runs (cg)\n"
@@ -66,6 +67,7 @@ int cmd_survey(int argc, char **argv)
         {"runs-dir", required_argument, NULL, 'r'}, {"out-dir", required_argument, NULL, 'o'},
         {"orientations", required_argument, NULL, 'k'}, {"indicators", required_argument, NULL, 'i'},
         {"model", required_argument, NULL, 'm'}, {"gnn-model", required_argument, NULL, 'G'},
+        {"svm-model", required_argument, NULL, 'V'},
         {"no-run", no_argument, NULL, O_NORUN}, {"step", required_argument, NULL, O_STEP},
         {"minimizer", required_argument, NULL, O_MIN}, {"ftol", required_argument, NULL, O_FTOL},
         {"band-strain", required_argument, NULL, O_BSTRAIN}, {"f-top", required_argument, NULL, O_FTOP},
@@ -75,7 +77,7 @@ int cmd_survey(int argc, char **argv)
         {"concentration-min", required_argument, NULL, O_CMIN}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     sb_survey_options o = sb_survey_options_default();
     o.shear.step = 1e-3;
-    const char *out_dir = "survey", *runs_dir = NULL, *indicators = "ffb,rho", *model = NULL, *gnn_model = NULL;
+    const char *out_dir = "survey", *runs_dir = NULL, *indicators = "ffb,rho", *model = NULL, *gnn_model = NULL, *svm_model = NULL;
     int c;
     double v;
     long l;
@@ -90,6 +92,7 @@ int cmd_survey(int argc, char **argv)
         case 'i': indicators = optarg; break;
         case 'm': model = optarg; break;
         case 'G': gnn_model = optarg; break;
+        case 'V': svm_model = optarg; break;
         case O_NORUN: o.run_missing = false; break;
         case O_STEP:
             if (!cli_parse_double(optarg, &v) || v <= 0) return cli_usage_error("survey", "bad --step '%s'", optarg);
@@ -185,12 +188,13 @@ int cmd_survey(int argc, char **argv)
             o.nsources++;
             continue;
         }
-        if (!strcmp(tok, "gnn")) {
-            if (!gnn_model) {
-                rc = cli_usage_error("survey", "the gnn indicator needs --gnn-model MODEL");
+        if (!strcmp(tok, "gnn") || !strcmp(tok, "svm")) {
+            const char *path = tok[0] == 'g' ? gnn_model : svm_model;
+            if (!path) {
+                rc = cli_usage_error("survey", "the %s indicator needs --%s-model MODEL", tok, tok);
                 break;
             }
-            if (sb_indicator_model_source("gnn", gnn_model, &o.sources[o.nsources], &err) != SB_OK) {
+            if (sb_indicator_model_source(tok, path, &o.sources[o.nsources], &err) != SB_OK) {
                 rc = cli_fail(&err);
                 break;
             }
@@ -198,7 +202,7 @@ int cmd_survey(int argc, char **argv)
             continue;
         }
         if (strcmp(tok, "ffb") && strcmp(tok, "rho")) {
-            rc = cli_usage_error("survey", "indicator '%s' cannot be surveyed yet (available: ffb, rho, cnn, gnn)", tok);
+            rc = cli_usage_error("survey", "indicator '%s' cannot be surveyed yet (available: ffb, rho, cnn, gnn, svm)", tok);
             break;
         }
         if (sb_indicator_voronoi_source(tok, &o.sources[o.nsources], &err) != SB_OK) {
@@ -222,7 +226,8 @@ int cmd_survey(int argc, char **argv)
     }
     for (int s = 0; s < o.nsources; s++) {
         if (!strcmp(o.sources[s].info->name, "cnn")) sb_fertile_survey_free(&o.sources[s]);
-        else if (!strcmp(o.sources[s].info->name, "gnn")) sb_indicator_model_source_free(&o.sources[s]);
+        else if (!strcmp(o.sources[s].info->name, "gnn") || !strcmp(o.sources[s].info->name, "svm"))
+            sb_indicator_model_source_free(&o.sources[s]);
         else sb_indicator_voronoi_free(&o.sources[s]);
     }
     return rc;

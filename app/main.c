@@ -18,6 +18,7 @@ static const cli_command commands[] = {
     {"dataset", "dataset manifest (cases, split by sample) from label files", cmd_dataset},
     {"train", "train the fertile-site CNN on spatial density maps", cmd_train},
     {"train-gnn", "train the fertile-site graph network (Bapst et al.) on the same manifest", cmd_train_gnn},
+    {"train-svm", "train the linear-SVM softness (Cubuk et al.) on the same manifest", cmd_train_svm},
     {"fertile", "per-atom fertile-site probability of a glass with a trained CNN", cmd_fertile},
     {"indicators", "per-atom structural indicators (vflex, FFB, rho...) and their predicted band", cmd_indicators},
     {"survey", "gamma of each indicator over glasses x orientations (Fig. 3)", cmd_survey},

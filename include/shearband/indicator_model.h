@@ -9,8 +9,8 @@
  * value per atom in the structure's atom order: the probability p for cnn/gnn, the signed
  * softness for svm, so that the indicator table's fertile rule applies unchanged.
  *
- * State: cnn (shearband/fertile.h) and gnn (shearband/gnn_train.h) are registered; svm
- * is not yet. For an
+ * State: cnn (shearband/fertile.h), gnn (shearband/gnn_train.h) and svm (the SBSV file of
+ * shearband/softness.h, trained by shearband/svm_train.h) are registered. For an
  * indicator without an applier sb_indicator_model_available() is false and
  * sb_indicator_model_apply() fails with SB_ERR_UNSUPPORTED; nothing is approximated.
  */

@@ -228,9 +228,10 @@ static sb_status gt_write_json(const char *path, const sb_dataset *ds, const sb_
     sb_json_int(&j, "train_negatives", (int64_t)r->n_train_neg);
     sb_json_num(&j, "seconds", r->seconds);
     sb_json_num(&j, "graphs_per_second", r->graphs_per_second);
+    sb_json_end(&j);
+    /* val and test at the top level, as in the CNN's and the SVM's metrics (docs/models.md) */
     gt_json_metrics(&j, "val", &r->val);
     gt_json_metrics(&j, "test", &r->test);
-    sb_json_end(&j);
     sb_json_finish(&j);
     return sb_atomic_commit(&af, err);
 }

@@ -1,12 +1,13 @@
 /*
  * The registry of learned-indicator appliers (shearband/indicator_model.h). One row per
- * learned indicator; `apply` is NULL until that model's file format and evaluation exist
- * (CNN: spatial density maps + nn.h; GNN; SVM: structure functions + softness.h). Filling a
- * row is the only change needed for `shearband indicators --NAME-model FILE` to work.
+ * learned indicator (CNN: spatial density maps + nn.h; GNN: gnn.h; SVM: structure
+ * functions + the SBSV file of softness.h); a row with `apply` NULL would report why it is
+ * missing. Filling a row is the only change needed for `shearband indicators --NAME-model FILE` to work.
  */
 #include "shearband/indicator_model.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "shearband/fertile.h"
 #include "shearband/gnn.h"
 #include "shearband/gnn_train.h"
+#include "shearband/softness.h"
 
 /* cnn: the fertile-site CNN. The structure arrives already in the loading frame, so the
  * map is drawn under the identity orientation (0): identical to orientation K on the
@@ -50,6 +52,20 @@ static sb_status apply_gnn(const char *model_path, const sb_structure *s, double
     return rc;
 }
 
+/* svm: the linear-SVM softness. Structure functions are rotation invariant, so the applier
+ * receives the sample frame (the indicator table marks svm orientation independent) and
+ * writes the signed softness: fertile when > 0, the table's rule for svm. */
+static sb_status apply_svm(const char *model_path, const sb_structure *s, double *value, sb_error *err)
+{
+    sb_svm_model model = SB_SVM_MODEL_INIT;
+    sb_status rc = sb_svm_model_load(model_path, &model, err);
+    if (rc != SB_OK) return rc;
+    rc = sb_svm_model_predict(&model, s, value, err);
+    if (rc != SB_OK) sb_error_prefix(err, "%s: ", model_path);
+    sb_svm_model_free(&model);
+    return rc;
+}
+
 typedef struct model_row {
     const char *name;
     sb_indicator_model_fn apply;
@@ -59,8 +75,7 @@ typedef struct model_row {
 static const model_row rows[] = {
     {"cnn", apply_cnn, NULL},
     {"gnn", apply_gnn, NULL},
-    {"svm", NULL, "no SVM model-file applier is registered yet (the softness model file format "
-                  "is still being built)"},
+    {"svm", apply_svm, NULL},
 };
 
 static const model_row *find_row(const char *name)
@@ -91,9 +106,14 @@ sb_status sb_indicator_model_apply(const char *name, const char *model_path, con
 
 /* ---- a survey source over any registered applier ---------------------------------- */
 
+/* Orientation-independent models (svm) are evaluated once per glass: the values of the
+ * last glass_index are cached and served to its other orientations. */
 typedef struct model_source_ctx {
     char name[16];
     char path[4096];
+    size_t glass_index; /* of the cache; SIZE_MAX: none */
+    size_t n;
+    double *cache;
 } model_source_ctx;
 
 static sb_status model_source_values(void *vctx, size_t glass_index, const sb_structure *glass,
@@ -103,8 +123,20 @@ static sb_status model_source_values(void *vctx, size_t glass_index, const sb_st
     const model_source_ctx *c = vctx;
     const sb_indicator_info *info = sb_indicator_lookup(c->name);
     /* Orientation-dependent models see the loading frame, the others the sample. */
-    return sb_indicator_model_apply(c->name, c->path, info && info->orientation_dependent ? loaded : glass, out,
-                                    err);
+    if (!info || info->orientation_dependent) return sb_indicator_model_apply(c->name, c->path, loaded, out, err);
+    model_source_ctx *w = vctx;
+    if (w->glass_index != glass_index || w->n != glass->n) {
+        double *v = realloc(w->cache, (glass->n ? glass->n : 1) * sizeof *v);
+        if (!v) return sb_error_set(err, SB_ERR_NOMEM, "cannot allocate %s indicator values", c->name);
+        w->cache = v;
+        w->glass_index = SIZE_MAX;
+        sb_status rc = sb_indicator_model_apply(c->name, c->path, glass, w->cache, err);
+        if (rc != SB_OK) return rc;
+        w->glass_index = glass_index;
+        w->n = glass->n;
+    }
+    memcpy(out, w->cache, glass->n * sizeof *out);
+    return SB_OK;
 }
 
 sb_status sb_indicator_model_source(const char *name, const char *model_path, sb_indicator_source *src,
@@ -118,6 +150,7 @@ sb_status sb_indicator_model_source(const char *name, const char *model_path, sb
     if (!c) return sb_error_set(err, SB_ERR_NOMEM, "cannot allocate an indicator source");
     snprintf(c->name, sizeof c->name, "%s", name);
     snprintf(c->path, sizeof c->path, "%s", model_path);
+    c->glass_index = SIZE_MAX;
     src->info = sb_indicator_lookup(name);
     src->values = model_source_values;
     src->ctx = c;
@@ -127,6 +160,8 @@ sb_status sb_indicator_model_source(const char *name, const char *model_path, sb
 void sb_indicator_model_source_free(sb_indicator_source *src)
 {
     if (!src) return;
+    model_source_ctx *c = src->ctx;
+    if (c) free(c->cache);
     free(src->ctx);
     src->ctx = NULL;
 }

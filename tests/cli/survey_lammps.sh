@@ -2,7 +2,8 @@
 # survey end to end on the bundled glass: two orientations sheared to 4 % (tiny steps so it
 # runs in well under a minute), band thresholds at 0 so that every case has a "band";
 # checks the table, that survey.json's mean gamma is the mean of the table's gammas, that a
-# second invocation reuses the finished runs (--no-run) with identical results, and figures.
+# second invocation reuses the finished runs (--no-run) with identical results, figures, and
+# the svm indicator from a model trained on the committed smoke labels.
 set -eu
 : "${SB:?}" "${SB_SOURCE_DIR:?}" "${SB_TEST_TMP:?}"
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -24,6 +25,14 @@ start=$(date +%s)
 "$SB" survey -o out --no-run "${common[@]}" "$glass" > second.txt || fail "second survey exited $?"
 [ $(( $(date +%s) - start )) -lt 20 ] || fail "second survey re-ran the shear"
 cmp -s first.csv out/survey.csv || fail "reused runs gave a different table"
+# the svm indicator on the same runs (model trained on the committed smoke labels)
+"$SB" train-svm "$SB_SOURCE_DIR/examples/fertile-smoke/smoke.manifest" -o svm.sbsv --C 0.1 > /dev/null \
+  || fail "train-svm exited $?"
+"$SB" survey -o out --no-run "${common[@]}" -i ffb,svm --svm-model svm.sbsv "$glass" > svm.txt \
+  || fail "survey -i ffb,svm exited $?"
+head -1 out/survey.csv | grep -q "gamma_svm" || fail "no gamma_svm column: $(head -1 out/survey.csv)"
+cmp -s <(cut -d, -f1-8 first.csv) <(cut -d, -f1-8 out/survey.csv) || fail "adding svm changed the ffb columns"
+awk -F, 'NR > 1 { if ($9 <= 0 || $9 > 1) exit 1 }' out/survey.csv || fail "bad svm gamma: $(cat out/survey.csv)"
 "$SB" survey -o bad -i cnn "$glass" 2> err.txt && fail "cnn without a model should fail"
 grep -q "cnn" err.txt || fail "message does not name the indicator"
 echo "survey OK"

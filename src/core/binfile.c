@@ -1,0 +1,209 @@
+/*
+ * The shared binary container of model files (binfile.h): little-endian fields built in
+ * memory, the size patched at offset 8 and an FNV-1a 64 checksum appended, then written
+ * through the atomic-file helper so that a crash never leaves half a model behind. FNV-1a
+ * is not cryptographic; it is there to catch truncation, bit rot and hand edits.
+ */
+#include "core/binfile.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shearband/fileutil.h"
+
+uint64_t sb_fnv1a64(const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= c[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+void sb_bin_put(sb_bin_writer *w, const void *src, size_t n)
+{
+    if (w->fail) return;
+    if (w->n + n > w->cap) {
+        size_t cap = w->cap ? w->cap : 4096;
+        while (cap < w->n + n) cap *= 2;
+        unsigned char *np = realloc(w->p, cap);
+        if (!np) {
+            w->fail = true;
+            return;
+        }
+        w->p = np;
+        w->cap = cap;
+    }
+    memcpy(w->p + w->n, src, n);
+    w->n += n;
+}
+
+void sb_bin_put_u32(sb_bin_writer *w, uint32_t v)
+{
+    const unsigned char c[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                                (unsigned char)(v >> 24)};
+    sb_bin_put(w, c, 4);
+}
+
+void sb_bin_put_u64(sb_bin_writer *w, uint64_t v)
+{
+    sb_bin_put_u32(w, (uint32_t)v);
+    sb_bin_put_u32(w, (uint32_t)(v >> 32));
+}
+
+void sb_bin_put_f64(sb_bin_writer *w, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    sb_bin_put_u64(w, u);
+}
+
+void sb_bin_begin(sb_bin_writer *w, const char magic[4], uint32_t version)
+{
+    memset(w, 0, sizeof *w);
+    sb_bin_put(w, magic, 4);
+    sb_bin_put_u32(w, version);
+    sb_bin_put_u64(w, 0); /* total size, patched by sb_bin_commit */
+}
+
+sb_status sb_bin_commit(sb_bin_writer *w, const char *path, const char *what, sb_error *err)
+{
+    if (!w->fail && w->n >= 16) {
+        const uint64_t total = (uint64_t)w->n + 8;
+        for (int k = 0; k < 8; k++) w->p[8 + k] = (unsigned char)(total >> (8 * k));
+        sb_bin_put_u64(w, sb_fnv1a64(w->p, w->n));
+    }
+    if (w->fail || w->n < 24) {
+        free(w->p);
+        memset(w, 0, sizeof *w);
+        return sb_error_set(err, SB_ERR_NOMEM, "%s: out of memory while writing the %s", path, what);
+    }
+    sb_atomic_file af;
+    sb_status st = sb_atomic_open(&af, path, err);
+    if (st == SB_OK && fwrite(w->p, 1, w->n, af.fp) != w->n) {
+        sb_atomic_abort(&af);
+        st = sb_error_set(err, SB_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    } else if (st == SB_OK) {
+        st = sb_atomic_commit(&af, err);
+    }
+    free(w->p);
+    memset(w, 0, sizeof *w);
+    return st;
+}
+
+static sb_status bin_read_all(const char *path, unsigned char **data, size_t *size, sb_error *err)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return sb_error_set(err, SB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, fp);
+        if (n < cap) break;
+        unsigned char *nb = realloc(buf, cap * 2);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    const bool bad = ferror(fp);
+    fclose(fp);
+    if (!buf) return sb_error_set(err, SB_ERR_NOMEM, "%s: out of memory reading the file", path);
+    if (bad) {
+        free(buf);
+        return sb_error_set(err, SB_ERR_IO, "%s: read error", path);
+    }
+    *data = buf;
+    *size = n;
+    return SB_OK;
+}
+
+static uint64_t bin_le64(const unsigned char *c)
+{
+    uint64_t v = 0;
+    for (int k = 7; k >= 0; k--) v = v << 8 | c[k];
+    return v;
+}
+
+sb_status sb_bin_open(sb_bin_reader *r, const char *path, const char magic[4], uint32_t version,
+                      const char *what, sb_error *err)
+{
+    memset(r, 0, sizeof *r);
+    unsigned char *d = NULL;
+    size_t size = 0;
+    sb_status st = bin_read_all(path, &d, &size, err);
+    if (st != SB_OK) return st;
+    if (size < 4 || memcmp(d, magic, 4) != 0) {
+        char seen[5] = {0};
+        for (size_t k = 0; k < 4 && k < size; k++) seen[k] = (d[k] >= 32 && d[k] < 127) ? (char)d[k] : '?';
+        st = sb_error_set(err, SB_ERR_FORMAT, "%s: not a shearband %s file (magic '%s', expected '%.4s')", path, what,
+                          seen, magic);
+    } else if (size < 24) {
+        st = sb_error_set(err, SB_ERR_FORMAT, "%s: truncated %s file (%zu bytes)", path, what, size);
+    } else {
+        const uint32_t v = (uint32_t)d[4] | (uint32_t)d[5] << 8 | (uint32_t)d[6] << 16 | (uint32_t)d[7] << 24;
+        const uint64_t total = bin_le64(d + 8), want = bin_le64(d + size - 8), have = sb_fnv1a64(d, size - 8);
+        if (v != version)
+            st = sb_error_set(err, SB_ERR_FORMAT, "%s: %s file format version %u, this build reads version %u", path,
+                              what, v, version);
+        else if (total != size)
+            st = sb_error_set(err, SB_ERR_FORMAT, "%s: truncated or damaged %s file (%zu bytes, its header says %llu)",
+                              path, what, size, (unsigned long long)total);
+        else if (want != have)
+            st = sb_error_set(err, SB_ERR_CHECKSUM,
+                              "%s: %s file checksum mismatch (stored %016llx, computed %016llx): corrupted", path,
+                              what, (unsigned long long)want, (unsigned long long)have);
+    }
+    if (st != SB_OK) {
+        free(d);
+        return st;
+    }
+    r->data = d;
+    r->n = size - 8;
+    r->at = 16;
+    return SB_OK;
+}
+
+const unsigned char *sb_bin_get(sb_bin_reader *r, size_t n)
+{
+    if (r->fail || r->n - r->at < n) {
+        r->fail = true;
+        return NULL;
+    }
+    const unsigned char *p = r->data + r->at;
+    r->at += n;
+    return p;
+}
+
+uint32_t sb_bin_get_u32(sb_bin_reader *r)
+{
+    const unsigned char *c = sb_bin_get(r, 4);
+    return c ? (uint32_t)c[0] | (uint32_t)c[1] << 8 | (uint32_t)c[2] << 16 | (uint32_t)c[3] << 24 : 0;
+}
+
+uint64_t sb_bin_get_u64(sb_bin_reader *r)
+{
+    const unsigned char *c = sb_bin_get(r, 8);
+    return c ? bin_le64(c) : 0;
+}
+
+double sb_bin_get_f64(sb_bin_reader *r)
+{
+    const uint64_t u = sb_bin_get_u64(r);
+    double v;
+    memcpy(&v, &u, 8);
+    return v;
+}
+
+void sb_bin_close(sb_bin_reader *r)
+{
+    free(r->data);
+    memset(r, 0, sizeof *r);
+}

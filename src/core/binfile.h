@@ -1,0 +1,61 @@
+/*
+ * binfile.h (private): the container shared by shearband's binary model files.
+ *
+ *   offset  size  field
+ *   0       4     magic (4 ASCII bytes naming the kind of file: "SBNN", "SBGN", "SBSV")
+ *   4       4     u32 format version
+ *   8       8     u64 total file size in bytes, checksum included
+ *   16      ...   body (the file kind's own layout)
+ *   size-8  8     u64 FNV-1a 64-bit hash of every preceding byte
+ * Integers unsigned little-endian, floats IEEE-754 little-endian, whatever the host.
+ *
+ * Writing: sb_bin_begin, put_* the body, sb_bin_commit (patches the size, appends the
+ * checksum, writes atomically). Reading: sb_bin_open checks magic, version, recorded size
+ * against the file's size ("truncated"), then the checksum (SB_ERR_CHECKSUM), each failure
+ * naming the file; the returned reader is positioned at the body and stops at the checksum.
+ * Getters past the end set `fail` and return 0, so a parser checks once at the end.
+ * (nn_file.c and gnn_file.c still carry their own copies of this; they use the same bytes.)
+ */
+#ifndef SB_CORE_BINFILE_H
+#define SB_CORE_BINFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shearband/status.h"
+
+typedef struct sb_bin_writer {
+    unsigned char *p;
+    size_t n, cap;
+    bool fail;
+} sb_bin_writer;
+
+typedef struct sb_bin_reader {
+    unsigned char *data; /* the whole file (owned: sb_bin_close frees it) */
+    size_t n, at;        /* n: end of the body (the checksum's offset) */
+    bool fail;
+} sb_bin_reader;
+
+uint64_t sb_fnv1a64(const void *p, size_t n);
+
+void sb_bin_begin(sb_bin_writer *w, const char magic[4], uint32_t version);
+void sb_bin_put(sb_bin_writer *w, const void *src, size_t n);
+void sb_bin_put_u32(sb_bin_writer *w, uint32_t v);
+void sb_bin_put_u64(sb_bin_writer *w, uint64_t v);
+void sb_bin_put_f64(sb_bin_writer *w, double v);
+/* Finish and write atomically to path; frees the buffer in every case. what: "SVM model". */
+sb_status sb_bin_commit(sb_bin_writer *w, const char *path, const char *what, sb_error *err);
+
+/* Read and check the container: magic (SB_ERR_FORMAT "not a shearband WHAT file"), version
+ * (SB_ERR_FORMAT), size, checksum. On success the reader owns the file's bytes. */
+sb_status sb_bin_open(sb_bin_reader *r, const char *path, const char magic[4], uint32_t version,
+                      const char *what, sb_error *err);
+uint32_t sb_bin_get_u32(sb_bin_reader *r);
+uint64_t sb_bin_get_u64(sb_bin_reader *r);
+double sb_bin_get_f64(sb_bin_reader *r);
+/* Pointer to the next n bytes (NULL and fail when fewer remain). */
+const unsigned char *sb_bin_get(sb_bin_reader *r, size_t n);
+void sb_bin_close(sb_bin_reader *r);
+
+#endif
