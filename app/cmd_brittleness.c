@@ -31,7 +31,7 @@ static const char usage[] =
     "      --max-strain E         band strain and end of the shear (default 0.20)\n"
     "      --minimizer cg|fire    AQS minimiser (default cg)\n"
     "      --melt-time PS         quench melt time (default 10 ps)\n"
-    "      --width A              w_DFS (default 19)\n"
+    "      --width A              slab width for both DFS and the band locator (default 19)\n"
     "      --delta-threshold D    threshold to compare with before calibration (default 0.06)\n"
     "      --no-figures           skip the figure\n"
     "  -h, --help                 this text\n";
@@ -113,6 +113,7 @@ int cmd_brittleness(int argc, char **argv)
         case O_WIDTH:
             if (!cli_parse_double(optarg, &v) || v <= 0) return cli_usage_error("brittleness", "bad --width '%s'", optarg);
             o.dfs_width = v;
+            o.band.width = v;
             break;
         case O_THR:
             if (!cli_parse_double(optarg, &v) || v < 0) return cli_usage_error("brittleness", "bad --delta-threshold '%s'", optarg);

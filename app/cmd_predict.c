@@ -28,18 +28,22 @@ static const char usage[] =
     "      --step A               slab centre spacing (default 1)\n"
     "      --delta-threshold D    brittle when Delta > D (default 0.06)\n"
     "      --model-note TEXT      a sentence about the model, copied into the JSON\n"
+    "      --observed RUN_DIR     a finished 'shearband shear' run of GLASS in the (one) orientation:\n"
+    "                             locate the band it formed and report gamma of the prediction\n"
+    "      --band-strain S        snapshot of the observed run that locates the band (0.20)\n"
     "      --no-figures           skip the figures\n"
     "  -h, --help                 this text\n";
 
 int cmd_predict(int argc, char **argv)
 {
-    enum { O_WIDTH = 256, O_STEP, O_THR, O_NOTE, O_NOFIG };
+    enum { O_WIDTH = 256, O_STEP, O_THR, O_NOTE, O_NOFIG, O_OBS, O_BSTRAIN };
     static const struct option longopts[] = {
         {"model", required_argument, NULL, 'm'}, {"indicator", required_argument, NULL, 'i'},
         {"orientation", required_argument, NULL, 'k'}, {"out-dir", required_argument, NULL, 'o'},
         {"width", required_argument, NULL, O_WIDTH}, {"step", required_argument, NULL, O_STEP},
         {"delta-threshold", required_argument, NULL, O_THR}, {"model-note", required_argument, NULL, O_NOTE},
-        {"no-figures", no_argument, NULL, O_NOFIG}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"no-figures", no_argument, NULL, O_NOFIG}, {"observed", required_argument, NULL, O_OBS},
+        {"band-strain", required_argument, NULL, O_BSTRAIN}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     sb_predict_options o = sb_predict_options_default();
     int c;
     double v;
@@ -75,11 +79,18 @@ int cmd_predict(int argc, char **argv)
             break;
         case O_NOTE: o.model_note = optarg; break;
         case O_NOFIG: o.figures = false; break;
+        case O_OBS: o.observed_run = optarg; break;
+        case O_BSTRAIN:
+            if (!cli_parse_double(optarg, &v) || v <= 0) return cli_usage_error("predict", "bad --band-strain '%s'", optarg);
+            o.band_strain = v;
+            break;
         case 'h': fputs(usage, stdout); return 0;
         default: fputs(usage, stderr); return 2;
         }
     }
     if (optind != argc - 1) return cli_usage_error("predict", "expected one GLASS file");
+    if (o.observed_run && o.norientations != 1)
+        return cli_usage_error("predict", "--observed needs a single --orientation");
     if ((!strcmp(o.indicator, "cnn") || !strcmp(o.indicator, "gnn")) && !o.model_path)
         return cli_usage_error("predict", "the %s indicator needs --model MODEL", o.indicator);
     o.argc = argc;
@@ -95,6 +106,11 @@ int cmd_predict(int argc, char **argv)
                r->pred.axis ? "horizontal" : "vertical", r->pred.signed_position, r->pred.best);
         if (r->has_fertile) printf(", %zu/%zu atoms fertile", r->fertile, r->atoms);
         printf("); Delta %.4f -> %s\n", r->pred.delta, r->brittle ? "brittle" : "ductile");
+        if (r->observed && r->observed_found)
+            printf("  observed (%s): %s band at %+.1f A; gamma of the prediction %.3f\n", o.observed_run,
+                   r->observed_axis ? "horizontal" : "vertical", r->observed_signed, r->gamma);
+        else if (r->observed)
+            printf("  observed (%s): no band (%s); gamma undefined\n", o.observed_run, r->observed_reason);
     }
     printf("  note: %s\n", sb_predict_threshold_note());
     printf("  wrote %s/predict.csv, predict_oKK.json, dfs_oKK.csv (for 'ensemble --dfs'), atoms_oKK.csv%s\n",

@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "shearband/analysis.h"
 #include "shearband/indicator.h"
 #include "shearband/status.h"
 #include "shearband/structure.h"
@@ -51,6 +52,13 @@ typedef struct sb_predict_result {
     double vmin, vmax;     /* min and max over both profiles */
     double threshold;      /* Delta threshold used */
     bool brittle;          /* Delta > threshold */
+    /* Only with sb_predict_options.observed_run: the band observed in that shear run. */
+    bool observed;         /* an observed run was read */
+    bool observed_found;   /* the band locator called a band */
+    int observed_axis;
+    double observed_signed;   /* signed position in the undeformed loading frame, A */
+    double gamma;             /* of this prediction against the observed band; NaN if none */
+    char observed_reason[160];
 } sb_predict_result;
 
 /* One glass, one orientation: values (n, caller-sized) and the two profiles (caller frees
@@ -70,6 +78,12 @@ typedef struct sb_predict_options {
     double delta_threshold;    /* 0.06: the paper's value, for ITS size and w */
     const char *model_note;    /* optional sentence about the model, copied to the JSON */
     bool figures;              /* render dfs_oKK.{png,svg} (true) */
+    /* Optional verification: a finished `shearband shear` run of THIS glass in the (single)
+     * orientation; its snapshot at band_strain locates the observed band (band options) and
+     * gamma of the prediction is reported and the band marked in the figure. */
+    const char *observed_run;
+    double band_strain;        /* 0.20 */
+    sb_band_options band;      /* sb_band_options_default() */
     int argc;                  /* command line for provenance */
     char *const *argv;
 } sb_predict_options;

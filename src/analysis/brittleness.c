@@ -281,7 +281,13 @@ static sb_status render(const sb_brittleness_options *opt, const sb_brittleness_
     sb_figure_options fo = sb_figure_options_default();
     fo.title = title;
     fo.xlabel = "T_q (K)";
-    fo.ylabel = "{/Symbol D} (DFS max - min)";
+    fo.ylabel = "{/Symbol D} (profile max - min)";
+    /* Delta >= 0: start at 0 and keep the threshold line inside the frame. */
+    double top = thr;
+    for (size_t k = 0; k < res->n; k++)
+        if (y[k] > top) top = y[k];
+    fo.ymin = 0.0;
+    fo.ymax = 1.15 * top;
     fo.provenance = "shearband brittleness";
     sb_figure *fig = NULL;
     char base[4200];

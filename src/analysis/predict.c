@@ -67,6 +67,8 @@ sb_predict_options sb_predict_options_default(void)
     o.step = 1.0;
     o.delta_threshold = 0.06;
     o.figures = true;
+    o.band_strain = 0.20;
+    o.band = sb_band_options_default();
     return o;
 }
 
@@ -109,6 +111,44 @@ sb_status sb_predict_case(const sb_indicator_source *src, size_t glass_index, co
         }
     res->brittle = res->pred.delta > threshold;
     return SB_OK;
+}
+
+/* The observed band of a shear run, matched into the undeformed loading frame through the
+ * reduced coordinate along the axis (an affine shear leaves it unchanged; the survey does
+ * the same), and gamma of the prediction against it. */
+static sb_status observe(const sb_predict_options *opt, const sb_indicator_info *info, const sb_profile prof[2],
+                         sb_predict_result *r, sb_error *err)
+{
+    char name[64], path[4200];
+    snprintf(name, sizeof name, "strain_%.3f.dump", opt->band_strain);
+    sb_status rc = sb_path_join(path, sizeof path, opt->observed_run, name, err);
+    if (rc != SB_OK) return rc;
+    sb_structure snap = SB_STRUCTURE_INIT;
+    rc = sb_read_structure(path, &snap, err);
+    if (rc != SB_OK) return rc;
+    const sb_property *d2 = sb_structure_find_property(&snap, "d2min");
+    const sb_property *vm = sb_structure_find_property(&snap, "shear_strain");
+    if (!d2) rc = sb_error_set(err, SB_ERR_FORMAT, "%s: no d2min column", path);
+    sb_band_result band = SB_BAND_RESULT_INIT;
+    if (rc == SB_OK)
+        rc = sb_band_locate(&snap.cell, snap.x, snap.id, d2->data, vm ? vm->data : NULL, snap.n, &opt->band, &band,
+                            err);
+    r->observed = rc == SB_OK;
+    r->gamma = NAN;
+    r->observed_signed = NAN;
+    if (rc == SB_OK) {
+        r->observed_found = band.found;
+        r->observed_axis = band.axis;
+        snprintf(r->observed_reason, sizeof r->observed_reason, "%s", band.reason);
+        if (band.found) {
+            const double centre = band.centre / band.profile[band.axis].length * prof[band.axis].length;
+            r->observed_signed = sb_profile_signed_position(band.axis, centre);
+            rc = sb_indicator_gamma(info, prof, band.axis, centre, &r->gamma, err);
+        }
+    }
+    sb_band_result_free(&band);
+    sb_structure_free(&snap);
+    return rc;
 }
 
 /* ---- outputs ------------------------------------------------------------------------ */
@@ -173,6 +213,21 @@ static void json_prediction(sb_json *j, const sb_predict_options *opt, const sb_
     sb_json_num(j, "delta_threshold", opt->delta_threshold);
     sb_json_str(j, "verdict", r->brittle ? "brittle (band expected)" : "ductile (no band expected)");
     sb_json_str(j, "threshold_note", sb_predict_threshold_note());
+    if (r->observed) {
+        sb_json_object(j, "observed");
+        sb_json_str(j, "run", opt->observed_run);
+        sb_json_num(j, "band_strain", opt->band_strain);
+        sb_json_num(j, "f_top", opt->band.f_top);
+        sb_json_num(j, "w_SB_A", opt->band.width);
+        sb_json_bool(j, "band_found", r->observed_found);
+        sb_json_str(j, "reason", r->observed_reason);
+        if (r->observed_found) {
+            sb_json_str(j, "orientation_of_band", r->observed_axis ? "horizontal" : "vertical");
+            sb_json_num(j, "signed_position_A", r->observed_signed);
+            sb_json_num(j, "gamma", r->gamma);
+        }
+        sb_json_end(j);
+    }
 }
 
 static sb_status write_json(const char *path, const char *glass_path, const sb_predict_options *opt,
@@ -205,7 +260,7 @@ static sb_status write_json(const char *path, const char *glass_path, const sb_p
 static sb_status render(const char *base, const sb_indicator_info *info, const sb_profile prof[2],
                         const sb_predict_result *r, const sb_predict_options *opt, sb_error *err)
 {
-    char title[256], band_label[96];
+    char title[256], band_label[96], obs_label[128];
     snprintf(title, sizeof title, "%s, orientation %d: {/Symbol D} = %.3f %s %.3f, %s", info->name,
              r->orientation, r->pred.delta, r->brittle ? ">" : "<=", opt->delta_threshold,
              r->brittle ? "brittle" : "ductile");
@@ -227,6 +282,18 @@ static sb_status render(const char *base, const sb_indicator_info *info, const s
         m.color = "#D55E00";
         rc = sb_figure_add_marker(fig, &m, err);
     }
+    if (rc == SB_OK && r->observed_found) {
+        snprintf(obs_label, sizeof obs_label, "observed %s band ({/Symbol g} = %.2f)",
+                 r->observed_axis ? "horizontal" : "vertical", r->gamma);
+        sb_plot_marker m = sb_plot_marker_default();
+        m.vertical = true;
+        m.value = r->observed_signed;
+        m.label = obs_label;
+        m.in_legend = true;
+        m.color = "#009E73";
+        m.dash = SB_PLOT_SOLID;
+        rc = sb_figure_add_marker(fig, &m, err);
+    }
     if (rc == SB_OK) rc = sb_plot_render(fig, base, err);
     sb_figure_free(fig);
     return rc;
@@ -241,6 +308,9 @@ sb_status sb_predict_run(const char *glass_path, const sb_predict_options *opt, 
         return sb_error_set(err, SB_ERR_INVALID_ARG, "slab width %g and step %g must be positive", opt->width,
                             opt->step);
     if (!opt->out_dir) return sb_error_set(err, SB_ERR_INVALID_ARG, "predict needs an output folder");
+    if (opt->observed_run && opt->norientations != 1)
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "an observed run (%s) belongs to one orientation, not %d",
+                            opt->observed_run, opt->norientations);
     sb_indicator_source src;
     sb_status rc = sb_predict_source_open(opt->indicator, opt->model_path, &src, err);
     if (rc != SB_OK) return rc;
@@ -271,6 +341,7 @@ sb_status sb_predict_run(const char *glass_path, const sb_predict_options *opt, 
         sb_predict_result *r = &res[o];
         rc = sb_predict_case(&src, 0, &glass, opt->orientations[o], opt->width, opt->step, opt->delta_threshold,
                              values, prof, r, err);
+        if (rc == SB_OK && opt->observed_run) rc = observe(opt, src.info, prof, r, err);
         if (rc == SB_OK) {
             snprintf(name, sizeof name, "dfs_o%02d.csv", r->orientation);
             rc = sb_path_join(path, sizeof path, opt->out_dir, name, err);
