@@ -110,7 +110,10 @@ int cmd_predict(int argc, char **argv)
             printf("  observed (%s): %s band at %+.1f A; gamma of the prediction %.3f\n", o.observed_run,
                    r->observed_axis ? "horizontal" : "vertical", r->observed_signed, r->gamma);
         else if (r->observed)
-            printf("  observed (%s): no band (%s); gamma undefined\n", o.observed_run, r->observed_reason);
+            printf("  observed (%s): no band called (%s); the D2min profile peaks %s at %+.1f A "
+                   "(gamma there %.3f, not a band by the rule)\n",
+                   o.observed_run, r->observed_reason, r->observed_axis ? "on Y" : "on X", r->peak_signed,
+                   r->gamma_at_peak);
     }
     printf("  note: %s\n", sb_predict_threshold_note());
     printf("  wrote %s/predict.csv, predict_oKK.json, dfs_oKK.csv (for 'ensemble --dfs'), atoms_oKK.csv%s\n",

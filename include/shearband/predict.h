@@ -58,6 +58,8 @@ typedef struct sb_predict_result {
     int observed_axis;
     double observed_signed;   /* signed position in the undeformed loading frame, A */
     double gamma;             /* of this prediction against the observed band; NaN if none */
+    double peak_signed;       /* where the D2min slab profile peaks, band or not, A */
+    double gamma_at_peak;     /* gamma against that peak (equals gamma when a band was called) */
     char observed_reason[160];
 } sb_predict_result;
 

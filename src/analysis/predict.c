@@ -136,11 +136,17 @@ static sb_status observe(const sb_predict_options *opt, const sb_indicator_info 
     r->observed = rc == SB_OK;
     r->gamma = NAN;
     r->observed_signed = NAN;
+    r->peak_signed = NAN;
+    r->gamma_at_peak = NAN;
     if (rc == SB_OK) {
         r->observed_found = band.found;
         r->observed_axis = band.axis;
         snprintf(r->observed_reason, sizeof r->observed_reason, "%s", band.reason);
-        if (band.found) {
+        /* The strongest localisation, even when the no-band rule rejects it. */
+        const double peak = band.peak_centre / band.profile[band.axis].length * prof[band.axis].length;
+        r->peak_signed = sb_profile_signed_position(band.axis, peak);
+        rc = sb_indicator_gamma(info, prof, band.axis, peak, &r->gamma_at_peak, err);
+        if (rc == SB_OK && band.found) {
             const double centre = band.centre / band.profile[band.axis].length * prof[band.axis].length;
             r->observed_signed = sb_profile_signed_position(band.axis, centre);
             rc = sb_indicator_gamma(info, prof, band.axis, centre, &r->gamma, err);
@@ -221,6 +227,9 @@ static void json_prediction(sb_json *j, const sb_predict_options *opt, const sb_
         sb_json_num(j, "w_SB_A", opt->band.width);
         sb_json_bool(j, "band_found", r->observed_found);
         sb_json_str(j, "reason", r->observed_reason);
+        sb_json_str(j, "peak_axis", r->observed_axis ? "y" : "x");
+        sb_json_num(j, "peak_signed_position_A", r->peak_signed);
+        sb_json_num(j, "gamma_at_peak", r->gamma_at_peak);
         if (r->observed_found) {
             sb_json_str(j, "orientation_of_band", r->observed_axis ? "horizontal" : "vertical");
             sb_json_num(j, "signed_position_A", r->observed_signed);
@@ -269,6 +278,10 @@ static sb_status render(const char *base, const sb_indicator_info *info, const s
     fo.title = title;
     fo.ylabel = info->rule == SB_PROFILE_SLAB_MEAN ? "slab mean of the indicator" : "density of fertile sites (DFS)";
     fo.provenance = "shearband predict";
+    /* Headroom above the profiles for the legend (inside, top right). */
+    const double span = r->vmax > r->vmin ? r->vmax - r->vmin : fabs(r->vmax) + 1e-3;
+    fo.ymin = r->vmin - 0.05 * span;
+    fo.ymax = r->vmax + 0.75 * span;
     sb_figure *fig = NULL;
     const sb_plot_profile px = {prof[0].n, prof[0].centre, prof[0].value};
     const sb_plot_profile py = {prof[1].n, prof[1].centre, prof[1].value};
@@ -292,6 +305,16 @@ static sb_status render(const char *base, const sb_indicator_info *info, const s
         m.in_legend = true;
         m.color = "#009E73";
         m.dash = SB_PLOT_SOLID;
+        rc = sb_figure_add_marker(fig, &m, err);
+    } else if (rc == SB_OK && r->observed && isfinite(r->peak_signed)) {
+        snprintf(obs_label, sizeof obs_label, "D2min peak, no band called ({/Symbol g} there %.2f)", r->gamma_at_peak);
+        sb_plot_marker m = sb_plot_marker_default();
+        m.vertical = true;
+        m.value = r->peak_signed;
+        m.label = obs_label;
+        m.in_legend = true;
+        m.color = "#808080";
+        m.dash = SB_PLOT_DOTTED;
         rc = sb_figure_add_marker(fig, &m, err);
     }
     if (rc == SB_OK) rc = sb_plot_render(fig, base, err);
