@@ -44,6 +44,8 @@ int cmd_shear(int argc, char **argv);
 int cmd_d2min(int argc, char **argv);
 int cmd_band(int argc, char **argv);
 int cmd_survey(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_brittleness(int argc, char **argv);
 int cmd_label(int argc, char **argv);
 int cmd_dataset(int argc, char **argv);
 int cmd_train(int argc, char **argv);

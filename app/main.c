@@ -22,6 +22,8 @@ static const cli_command commands[] = {
     {"fertile", "per-atom fertile-site probability of a glass with a trained CNN", cmd_fertile},
     {"indicators", "per-atom structural indicators (vflex, FFB, rho...) and their predicted band", cmd_indicators},
     {"survey", "gamma of each indicator over glasses x orientations (Fig. 3)", cmd_survey},
+    {"predict", "predicted band, DFS profiles, Delta and brittle/ductile verdict of one glass", cmd_predict},
+    {"brittleness", "T_q sweep: Delta vs T_q, verification shears, threshold calibration (Fig. 5)", cmd_brittleness},
 };
 static const size_t ncommands = sizeof commands / sizeof commands[0];
 

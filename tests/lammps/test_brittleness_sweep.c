@@ -1,0 +1,68 @@
+/*
+ * The brittleness sweep on real LAMMPS with tiny glasses and schedules (plumbing only: two
+ * 256-atom glasses, 4 ps melt at 1e14 K/s to T_q = 800 and 1000 K, a 3-step shear):
+ *   - the first call quenches and shears every glass and writes the table, the JSON and
+ *     one row per glass;
+ *   - a second call reuses everything: no MD steps, no AQS steps, the same Delta and band
+ *     calls, and the same calibration.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "shearband/brittleness.h"
+#include "shearband/fileutil.h"
+
+Test(brittleness, sweep_is_resumable, .timeout = 900)
+{
+    const char *tmp = getenv("SB_TEST_TMP");
+    char dir[4096], cmd[4200];
+    snprintf(dir, sizeof dir, "%s/brittleness_sweep", tmp ? tmp : "/tmp");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+    sb_brittleness_options o = sb_brittleness_options_default();
+    o.dir = dir;
+    o.ntq = 2;
+    o.tq[0] = 800;
+    o.tq[1] = 1000;
+    o.quench.natoms = 256;
+    o.quench.melt_time = 4.0;
+    o.quench.rate = 1e14;
+    o.quench.seed = 7;
+    o.shear.step = 5e-3;
+    o.band_strain = 0.015;
+    o.band.width = 6.0;
+    o.indicator = "ffb";
+    o.dfs_width = 6.0;
+    o.figures = false;
+    sb_brittleness_result *r1 = malloc(sizeof *r1), *r2 = malloc(sizeof *r2);
+    cr_assert(r1 && r2);
+    sb_error err;
+    sb_status rc = sb_brittleness_run(&o, r1, &err);
+    cr_assert_eq(rc, SB_OK, "%s", err.msg);
+    cr_assert_eq(r1->n, 2);
+    for (size_t k = 0; k < 2; k++) {
+        cr_expect(!r1->glass[k].quench_reused && r1->glass[k].md_steps_run > 0);
+        cr_expect(!r1->glass[k].shear_reused && r1->glass[k].shear_steps_run == 3,
+                  "shear steps %lld", (long long)r1->glass[k].shear_steps_run);
+        cr_expect(isfinite(r1->glass[k].delta) && r1->glass[k].delta > 0);
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/brittleness.csv", dir);
+    cr_expect(sb_file_exists(path));
+    snprintf(path, sizeof path, "%s/brittleness.json", dir);
+    cr_expect(sb_file_exists(path));
+    rc = sb_brittleness_run(&o, r2, &err);
+    cr_assert_eq(rc, SB_OK, "%s", err.msg);
+    for (size_t k = 0; k < 2; k++) {
+        cr_expect(r2->glass[k].quench_reused && r2->glass[k].shear_reused);
+        cr_expect_eq(r2->glass[k].md_steps_run, 0);
+        cr_expect_eq(r2->glass[k].shear_steps_run, 0);
+        cr_expect_eq(r2->glass[k].delta, r1->glass[k].delta);
+        cr_expect_eq(r2->glass[k].banded, r1->glass[k].banded);
+    }
+    cr_expect_eq(r2->cal.misclassified, r1->cal.misclassified);
+    free(r1);
+    free(r2);
+}
