@@ -176,36 +176,15 @@ int cmd_survey(int argc, char **argv)
             rc = cli_usage_error("survey", "unknown indicator '%s'", tok);
             break;
         }
-        if (!strcmp(tok, "cnn")) {
-            if (!model) {
-                rc = cli_usage_error("survey", "the cnn indicator needs --model MODEL");
-                break;
-            }
-            if (sb_fertile_survey_source(model, NULL, &o.sources[o.nsources], &err) != SB_OK) {
-                rc = cli_fail(&err);
-                break;
-            }
-            o.nsources++;
-            continue;
-        }
-        if (!strcmp(tok, "gnn") || !strcmp(tok, "svm")) {
-            const char *path = tok[0] == 'g' ? gnn_model : svm_model;
-            if (!path) {
-                rc = cli_usage_error("survey", "the %s indicator needs --%s-model MODEL", tok, tok);
-                break;
-            }
-            if (sb_indicator_model_source(tok, path, &o.sources[o.nsources], &err) != SB_OK) {
-                rc = cli_fail(&err);
-                break;
-            }
-            o.nsources++;
-            continue;
-        }
-        if (strcmp(tok, "ffb") && strcmp(tok, "rho")) {
-            rc = cli_usage_error("survey", "indicator '%s' cannot be surveyed yet (available: ffb, rho, cnn, gnn, svm)", tok);
+        const char *path = !strcmp(tok, "cnn") ? model : !strcmp(tok, "gnn") ? gnn_model
+                           : !strcmp(tok, "svm") ? svm_model : NULL;
+        const sb_indicator_info *info = sb_indicator_lookup(tok);
+        if (!path && info->rule != SB_PROFILE_SLAB_MEAN && strcmp(tok, "vflex")) {
+            rc = cli_usage_error("survey", "the %s indicator needs its model (%s)", tok,
+                                 !strcmp(tok, "cnn") ? "--model" : !strcmp(tok, "gnn") ? "--gnn-model" : "--svm-model");
             break;
         }
-        if (sb_indicator_voronoi_source(tok, &o.sources[o.nsources], &err) != SB_OK) {
+        if (sb_indicator_source_open(tok, path, &o.sources[o.nsources], &err) != SB_OK) {
             rc = cli_fail(&err);
             break;
         }
@@ -224,11 +203,6 @@ int cmd_survey(int argc, char **argv)
             printf("results in %s/\n", out_dir);
         }
     }
-    for (int s = 0; s < o.nsources; s++) {
-        if (!strcmp(o.sources[s].info->name, "cnn")) sb_fertile_survey_free(&o.sources[s]);
-        else if (!strcmp(o.sources[s].info->name, "gnn") || !strcmp(o.sources[s].info->name, "svm"))
-            sb_indicator_model_source_free(&o.sources[s]);
-        else sb_indicator_voronoi_free(&o.sources[s]);
-    }
+    for (int s = 0; s < o.nsources; s++) sb_indicator_source_close(&o.sources[s]);
     return rc;
 }

@@ -36,12 +36,7 @@
 extern "C" {
 #endif
 
-/* An indicator source by name: cnn and gnn need model_path (a `shearband train` /
- * `train-gnn` file); ffb and rho use the Voronoi tessellation; svm and vflex fail with a
- * message saying why (no applier yet). Release with sb_predict_source_close. */
-sb_status sb_predict_source_open(const char *name, const char *model_path, sb_indicator_source *src,
-                                 sb_error *err);
-void sb_predict_source_close(sb_indicator_source *src);
+
 
 typedef struct sb_predict_result {
     int orientation;

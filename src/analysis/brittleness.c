@@ -11,6 +11,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "shearband/brittleness.h"
+#include "shearband/indicator_model.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -305,7 +306,7 @@ sb_status sb_brittleness_run(const sb_brittleness_options *opt, sb_brittleness_r
         return sb_error_set(err, SB_ERR_INVALID_ARG, "brittleness needs 1..%d T_q values", SB_BRITTLENESS_MAX_GLASSES);
     if (!opt->dir) return sb_error_set(err, SB_ERR_INVALID_ARG, "brittleness needs a folder");
     sb_indicator_source src;
-    sb_status rc = sb_predict_source_open(opt->indicator, opt->model_path, &src, err);
+    sb_status rc = sb_indicator_source_open(opt->indicator, opt->model_path, &src, err);
     if (rc != SB_OK) return rc;
     char gdirs[4200], rdirs[4200];
     rc = sb_path_join(gdirs, sizeof gdirs, opt->dir, "glasses", err);
@@ -353,7 +354,7 @@ sb_status sb_brittleness_run(const sb_brittleness_options *opt, sb_brittleness_r
         }
     }
     free(values);
-    sb_predict_source_close(&src);
+    sb_indicator_source_close(&src);
     if (rc != SB_OK) return rc;
     double d[SB_BRITTLENESS_MAX_GLASSES];
     bool b[SB_BRITTLENESS_MAX_GLASSES];

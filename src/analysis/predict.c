@@ -25,30 +25,6 @@
 #include "shearband/orientation.h"
 #include "shearband/plot.h"
 
-sb_status sb_predict_source_open(const char *name, const char *model_path, sb_indicator_source *src,
-                                 sb_error *err)
-{
-    memset(src, 0, sizeof *src);
-    const sb_indicator_info *info = sb_indicator_lookup(name);
-    if (!info) return sb_error_set(err, SB_ERR_INVALID_ARG, "unknown indicator '%s' (cnn, gnn, svm, vflex, ffb, rho)", name ? name : "(null)");
-    if (!strcmp(name, "ffb") || !strcmp(name, "rho")) return sb_indicator_voronoi_source(name, src, err);
-    if (!strcmp(name, "vflex"))
-        return sb_error_set(err, SB_ERR_UNSUPPORTED,
-                            "indicator vflex needs vibrational MD per glass; it is not available for "
-                            "prediction yet (use 'shearband indicators')");
-    if (!model_path) return sb_error_set(err, SB_ERR_INVALID_ARG, "indicator %s needs a model file (--model)", name);
-    if (!strcmp(name, "cnn")) return sb_fertile_survey_source(model_path, NULL, src, err);
-    return sb_indicator_model_source(name, model_path, src, err);
-}
-
-void sb_predict_source_close(sb_indicator_source *src)
-{
-    if (!src || !src->info || !src->ctx) return;
-    if (!strcmp(src->info->name, "cnn")) sb_fertile_survey_free(src);
-    else if (!strcmp(src->info->name, "ffb") || !strcmp(src->info->name, "rho")) sb_indicator_voronoi_free(src);
-    else sb_indicator_model_source_free(src);
-}
-
 const char *sb_predict_threshold_note(void)
 {
     return "the Delta threshold (paper: 6 %) depends on system size and slab width and must be "
@@ -335,7 +311,7 @@ sb_status sb_predict_run(const char *glass_path, const sb_predict_options *opt, 
         return sb_error_set(err, SB_ERR_INVALID_ARG, "an observed run (%s) belongs to one orientation, not %d",
                             opt->observed_run, opt->norientations);
     sb_indicator_source src;
-    sb_status rc = sb_predict_source_open(opt->indicator, opt->model_path, &src, err);
+    sb_status rc = sb_indicator_source_open(opt->indicator, opt->model_path, &src, err);
     if (rc != SB_OK) return rc;
     sb_structure glass = SB_STRUCTURE_INIT;
     rc = sb_read_structure(glass_path, &glass, err);
@@ -355,7 +331,7 @@ sb_status sb_predict_run(const char *glass_path, const sb_predict_options *opt, 
     if (rc != SB_OK) {
         free(values);
         sb_structure_free(&glass);
-        sb_predict_source_close(&src);
+        sb_indicator_source_close(&src);
         return rc;
     }
     fprintf(table.fp, "orientation,band,signed_position_A,centre_A,value_at_band,delta,threshold,verdict,fertile\n");
@@ -399,6 +375,6 @@ sb_status sb_predict_run(const char *glass_path, const sb_predict_options *opt, 
     else sb_atomic_abort(&table);
     free(values);
     sb_structure_free(&glass);
-    sb_predict_source_close(&src);
+    sb_indicator_source_close(&src);
     return rc;
 }
