@@ -40,13 +40,13 @@ static const char usage[] =
     "  shear options, as for 'shearband shear' (applied to every run):\n"
     "      --step D --max-strain G --minimizer cg|fire --ftol F --maxiter N\n"
     "      --save S1,S2,... --d2min-cutoff R --potential FILE --pair-style STYLE\n"
-    "      --checkpoint-every N\n"
+    "      --checkpoint-every N --linesearch L --extrapolate A --timestep T --min-modify KEYS\n"
     "  -h, --help                this text\n";
 
 enum {
     OPT_SHUFFLES = 256, OPT_SEEDS, OPT_ORIENT, OPT_RPR, OPT_BAND_STRAIN, OPT_FTOP, OPT_SLAB,
     OPT_BIN, OPT_DFS, OPT_NOFIG, OPT_SUMMARIZE, OPT_STEP, OPT_MAX_STRAIN, OPT_MIN, OPT_FTOL,
-    OPT_MAXITER, OPT_SAVE, OPT_D2MIN, OPT_POTENTIAL, OPT_PAIR, OPT_CKPT,
+    OPT_MAXITER, OPT_SAVE, OPT_D2MIN, OPT_POTENTIAL, OPT_PAIR, OPT_CKPT, OPT_EXTRAP, OPT_TIMESTEP, OPT_MINMOD, OPT_LINE,
 };
 
 /* Comma-separated non-negative integers into out (at most max); false on a bad token. */
@@ -88,6 +88,10 @@ int cmd_ensemble(int argc, char **argv)
         {"potential", required_argument, NULL, OPT_POTENTIAL},
         {"pair-style", required_argument, NULL, OPT_PAIR},
         {"checkpoint-every", required_argument, NULL, OPT_CKPT},
+        {"extrapolate", required_argument, NULL, OPT_EXTRAP},
+        {"timestep", required_argument, NULL, OPT_TIMESTEP},
+        {"min-modify", required_argument, NULL, OPT_MINMOD},
+        {"linesearch", required_argument, NULL, OPT_LINE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     sb_ensemble_options o = sb_ensemble_options_default();
@@ -190,6 +194,21 @@ int cmd_ensemble(int argc, char **argv)
             if (!cli_parse_long(optarg, &l) || l < 1 || l > 1000000000)
                 return cli_usage_error("ensemble", "--checkpoint-every %s", optarg);
             so->checkpoint_every = (int)l;
+            break;
+        case OPT_TIMESTEP:
+            if (!cli_parse_double(optarg, &so->timestep))
+                return cli_usage_error("ensemble", "--timestep %s", optarg);
+            break;
+        case OPT_LINE:
+            if (!strcmp(optarg, "forcezero")) so->linesearch = SB_LINE_FORCEZERO;
+            else if (!strcmp(optarg, "quadratic")) so->linesearch = SB_LINE_QUADRATIC;
+            else if (!strcmp(optarg, "backtrack")) so->linesearch = SB_LINE_BACKTRACK;
+            else return cli_usage_error("ensemble", "--linesearch %s: use forcezero, quadratic or backtrack", optarg);
+            break;
+        case OPT_MINMOD: so->min_modify = optarg; break;
+        case OPT_EXTRAP:
+            if (!cli_parse_double(optarg, &so->extrapolate))
+                return cli_usage_error("ensemble", "--extrapolate %s", optarg);
             break;
         case 'h': fputs(usage, stdout); return CLI_OK;
         default: return cli_usage_error("ensemble", "unknown option");

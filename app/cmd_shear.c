@@ -34,6 +34,13 @@ static const char usage[] =
     "      --d2min-cutoff R      D2min neighbour cutoff A (5.0; 0 = no D2min)\n"
     "      --potential FILE      EAM file (/usr/share/lammps/potentials/CuZr_mm.eam.fs)\n"
     "      --pair-style STYLE    eam/fs or eam/alloy\n"
+    "      --linesearch L        CG line search: forcezero, quadratic (LAMMPS's default) or\n"
+    "                            backtrack (forcezero)\n"
+    "      --extrapolate A       start each minimisation from the affine move plus A times the\n"
+    "                            previous step's non-affine displacement (1; 0 = affine only;\n"
+    "                            --extrapolate 0 --linesearch quadratic = the standard recipe)\n"
+    "      --timestep T          ps; FIRE's initial step, tmax times it the largest (0.001)\n"
+    "      --min-modify \"KEYS\"   extra LAMMPS min_modify keywords (e.g. \"line forcezero\")\n"
     "      --checkpoint-every N  steps between checkpoints (100)\n"
     "      --resume              continue the run in RUNDIR\n"
     "      --max-steps N         stop after about N steps (at a checkpoint); resume later\n"
@@ -62,6 +69,7 @@ static void list_orientations(void)
 enum {
     OPT_LIST = 256, OPT_SHUFFLE, OPT_STEP, OPT_MAX_STRAIN, OPT_MIN, OPT_FTOL, OPT_MAXITER, OPT_SAVE,
     OPT_D2MIN, OPT_POTENTIAL, OPT_PAIR, OPT_CKPT, OPT_RESUME, OPT_MAX_STEPS,
+    OPT_EXTRAP, OPT_TIMESTEP, OPT_MINMOD, OPT_LINE,
 };
 
 int cmd_shear(int argc, char **argv)
@@ -81,6 +89,10 @@ int cmd_shear(int argc, char **argv)
         {"potential", required_argument, NULL, OPT_POTENTIAL},
         {"pair-style", required_argument, NULL, OPT_PAIR},
         {"checkpoint-every", required_argument, NULL, OPT_CKPT},
+        {"extrapolate", required_argument, NULL, OPT_EXTRAP},
+        {"timestep", required_argument, NULL, OPT_TIMESTEP},
+        {"min-modify", required_argument, NULL, OPT_MINMOD},
+        {"linesearch", required_argument, NULL, OPT_LINE},
         {"resume", no_argument, NULL, OPT_RESUME},
         {"max-steps", required_argument, NULL, OPT_MAX_STEPS},
         {"verbose", no_argument, NULL, 'v'},
@@ -145,6 +157,21 @@ int cmd_shear(int argc, char **argv)
             if (!cli_parse_long(optarg, &l) || l < 1 || l > 1000000000)
                 return cli_usage_error("shear", "--checkpoint-every %s", optarg);
             o.checkpoint_every = (int)l;
+            break;
+        case OPT_TIMESTEP:
+            if (!cli_parse_double(optarg, &o.timestep))
+                return cli_usage_error("shear", "--timestep %s", optarg);
+            break;
+        case OPT_LINE:
+            if (!strcmp(optarg, "forcezero")) o.linesearch = SB_LINE_FORCEZERO;
+            else if (!strcmp(optarg, "quadratic")) o.linesearch = SB_LINE_QUADRATIC;
+            else if (!strcmp(optarg, "backtrack")) o.linesearch = SB_LINE_BACKTRACK;
+            else return cli_usage_error("shear", "--linesearch %s: use forcezero, quadratic or backtrack", optarg);
+            break;
+        case OPT_MINMOD: o.min_modify = optarg; break;
+        case OPT_EXTRAP:
+            if (!cli_parse_double(optarg, &o.extrapolate))
+                return cli_usage_error("shear", "--extrapolate %s", optarg);
             break;
         case OPT_RESUME: o.resume = true; break;
         case OPT_MAX_STEPS:

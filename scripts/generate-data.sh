@@ -42,6 +42,11 @@ mkdir -p "$DATA/glasses" "$DATA/runs" "$DATA/logs"
 quench_one() {
   local g=$1 out="$DATA/glasses/$1.data"
   [[ -f $out ]] && return 0
+  # A glass collected into datasets/ on an earlier machine is never made again.
+  if [[ -f datasets/glasses/$g.data && -f datasets/glasses/$g.json ]]; then
+    cp -p "datasets/glasses/$g.data" "datasets/glasses/$g.json" "$DATA/glasses/"
+    return 0
+  fi
   local resume=()
   [[ -d $out.run ]] && resume=(--resume)
   "$SB" quench -o "$out" -n 4000 --cu 50 --rate 1e13 --melt-temp 2000 --melt-time 10 \

@@ -46,6 +46,14 @@ extern "C" {
 
 typedef enum sb_minimizer { SB_MIN_CG = 0, SB_MIN_FIRE = 1 } sb_minimizer;
 
+/* CG line search (LAMMPS `min_modify line`); LAMMPS's own default is quadratic. */
+typedef enum sb_linesearch {
+    SB_LINE_FORCEZERO = 0, SB_LINE_QUADRATIC = 1, SB_LINE_BACKTRACK = 2
+} sb_linesearch;
+
+/* "forcezero", "quadratic", "backtrack" */
+const char *sb_linesearch_name(sb_linesearch l);
+
 enum { SB_SHEAR_MAX_SAVES = 32 };
 
 /* sb_shear_options has mpi_comm. */
@@ -58,6 +66,7 @@ typedef struct sb_shear_options {
     double step;             /* strain increment (1e-4) */
     double max_strain;       /* 0.20 */
     sb_minimizer minimizer;  /* SB_MIN_CG */
+    sb_linesearch linesearch; /* CG only (SB_LINE_FORCEZERO) */
     double ftol;             /* eV/A (1e-8) */
     int maxiter;             /* per step (10000) */
     int maxeval;             /* per step (100000) */
@@ -69,6 +78,12 @@ typedef struct sb_shear_options {
     const char *run_dir;     /* required */
     bool resume;
     int checkpoint_every;    /* steps per segment (100) */
+    double extrapolate;      /* start each minimisation from the affine move plus this
+                              * factor times the previous step's non-affine displacement
+                              * (1; 0 = the standard recipe: affine move only) */
+    double timestep;         /* ps; FIRE's initial step (0 = LAMMPS's default, 0.001) */
+    const char *min_modify;  /* extra LAMMPS min_modify keywords, e.g. "line forcezero"
+                              * or "tmax 20" (NULL = LAMMPS's defaults) */
     long max_steps;          /* stop with SB_ERR_INTERRUPTED after this many steps of this
                               * call, at a checkpoint (0 = off; for tests and time slices) */
     bool verbose, progress;
