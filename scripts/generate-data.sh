@@ -56,11 +56,16 @@ quench_one() {
 
 shear_one() {
   local g=$1 k=$2 dir="$DATA/runs/${1}_o$(printf %02d "$2")"
-  [[ -f $dir/shear.done ]] && return 0
+  [[ -f $dir/shear.done && -n $(compgen -G "$dir/labels_*.txt") ]] && return 0
+  # Collected into datasets/ on an earlier machine: its results are kept, never redone.
+  local kept="datasets/runs/$(basename "$dir")"
+  [[ -f $kept/shear.json && -n $(compgen -G "$kept/labels_*.txt") ]] && return 0
   local resume=()
   [[ -f $dir/checkpoint.txt ]] && resume=(--resume)
   "$SB" shear "$DATA/glasses/$g.data" -d "$dir" --orientation "$k" --step 1e-3 \
     --max-strain 0.20 --save 0.10,0.20 "${resume[@]}" > "$DATA/logs/shear_${g}_o$k.log" 2>&1
+  # Fertile-site labels (top 5 % of D2min at 10 %), small enough to commit.
+  "$SB" label "$dir" --glass "$DATA/glasses/$g.data" >> "$DATA/logs/shear_${g}_o$k.log" 2>&1
 }
 export -f quench_one shear_one seed_of
 export SB DATA
