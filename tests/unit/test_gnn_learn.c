@@ -6,12 +6,29 @@
  * Task. Random two-species structures (random sequential placement, minimum separation
  * 2 A, ~0.06 atoms per A^3, 300 atoms) stand in for glasses. An atom's local density is
  * rho_i = sum_j w(r_ij) over neighbour images within 3.5 A, w(r) = (1 - (r/3.5)^2)^2 (a
- * smooth count); the label is rho_i above the median over the training atoms. Train on 8
- * structures (one full graph per Adam step), test on 2 others never seen. Nothing in the edge features gives the answer
- * directly: the network must learn w from (R d, |d|) and sum it over the edges.
- * Success: held-out accuracy above 0.95 for 1 and for 7 message-passing steps (measured
- * 0.957 and 0.965; atoms right at the threshold are the errors; an untrained network, a
- * broken aggregation or labels misaligned with nodes sit near 0.5).
+ * smooth count); the label is rho_i above the median over the training atoms. Nothing in
+ * the edge features gives the answer directly: the network must learn w from (R d, |d|)
+ * and sum it over the edges.
+ *
+ * The task is noise-free: rho recomputed from the graph's own float edge features (|d| /
+ * cutoff) labels every held-out atom correctly (test oracle_on_the_edge_features_is_exact),
+ * so the ceiling is 1 and any shortfall is the network's. Nor is it a bug: the forward pass
+ * matches a direct per-edge transcription of the architecture (test_gnn_forward.c), the
+ * backward pass finite differences (test_gnn_grad.c).
+ *
+ * Set-up: train on 16 structures (one full graph per Adam step, lr 3e-3 then 3e-4 for the
+ * last quarter), test on 4 others never seen. Why 16: with the 8 structures used before,
+ * the 1-step network reached 0.99 training accuracy but 0.94 held-out for the test's seed
+ * (0.94 to 0.975 over seeds 1-5). Only the ~10 % of atoms within 0.1 of the threshold pin
+ * w(r) down, and 8 x 300 atoms left the learned w free to fit the training structures'
+ * particulars: over-fitting, not under-training. For seed 3 with 8 structures, 600 epochs
+ * gave 0.999 training and 0.942 held-out accuracy, lr 1e-3 0.927, a cosine schedule 0.937;
+ * 16 structures gave 0.965. 16 structures x 150 epochs is the same number of Adam steps
+ * (the same time) as 8 x 300; 4 held-out structures (1,200 atoms, one atom = 0.08 %) make
+ * the measured accuracy less noisy. Measured held-out accuracy, seed 3: 0.965 for 1 step,
+ * 0.969 for 7 steps (seeds 1-6: 0.965-0.986 for 1 step; seeds 1-5: 0.953-0.981 for 7 steps
+ * at 75 epochs). An untrained network, a broken aggregation or labels misaligned with
+ * nodes sit near 0.5; success is above 0.95.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -22,7 +39,7 @@
 #include "shearband/gnn.h"
 #include "shearband/neighbor.h"
 
-enum { NSTRUCT = 10, NTRAIN = 8, NATOMS = 300 };
+enum { NSTRUCT = 20, NTRAIN = 16, NATOMS = 300 };
 
 typedef struct sample {
     sb_cell cell;
@@ -39,15 +56,45 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void make_samples(sample *s, const sb_gnn_config *c)
+/* sbtest_random_glass for an orthorhombic box lx x ly x lz much wider than 2 rmin: the same
+ * random draws and accept/reject rule, hence the same structure, with the minimum image
+ * found by rounding instead of a general image search: 0.1 s instead of 5 s for the 20
+ * structures, which every test here builds. */
+static void random_glass_ortho(sbtest_rng *rng, const sb_cell *cell, const double len[3], double rmin, double *x,
+                               int *type)
 {
-    const double L = cbrt(NATOMS / 0.06), rl = 3.5;
+    for (size_t i = 0; i < NATOMS; i++) {
+        int placed = 0;
+        for (int attempt = 0; attempt < 10000 && !placed; attempt++) {
+            double f[3];
+            for (int k = 0; k < 3; k++) f[k] = sbtest_rng_uniform(rng);
+            sb_cell_to_cart(cell, f, x + 3 * i);
+            placed = 1;
+            for (size_t j = 0; j < i && placed; j++) {
+                double r2 = 0;
+                for (int k = 0; k < 3; k++) {
+                    double d = x[3 * i + k] - x[3 * j + k];
+                    d -= len[k] * nearbyint(d / len[k]);
+                    r2 += d * d;
+                }
+                placed = r2 >= rmin * rmin;
+            }
+        }
+        cr_assert(placed, "random_glass_ortho: no room for atom %zu", i);
+        type[i] = 1 + (int)sbtest_rng_below(rng, 2);
+    }
+}
+
+/* The label threshold: the median rho over the training atoms. Returns it. */
+static double make_samples(sample *s, const sb_gnn_config *c)
+{
+    const double L = cbrt(NATOMS / 0.06), rl = 3.5, len[3] = {L, L * 1.05, L * 0.95};
     double all[NTRAIN * NATOMS];
     for (int k = 0; k < NSTRUCT; k++) {
         sbtest_rng rng;
         sbtest_rng_seed(&rng, 100 + (uint64_t)k);
-        cr_assert_eq(sb_cell_set_ortho(&s[k].cell, L, L * 1.05, L * 0.95, NULL), SB_OK);
-        cr_assert_eq(sbtest_random_glass(&rng, &s[k].cell, NATOMS, 2.0, s[k].x, s[k].type), 0);
+        cr_assert_eq(sb_cell_set_ortho(&s[k].cell, len[0], len[1], len[2], NULL), SB_OK);
+        random_glass_ortho(&rng, &s[k].cell, len, 2.0, s[k].x, s[k].type);
         sb_neighbor_list nl = SB_NEIGHBOR_LIST_INIT;
         cr_assert_eq(sb_neighbor_build(&nl, &s[k].cell, s[k].x, NATOMS, rl, NULL), SB_OK);
         for (size_t i = 0; i < NATOMS; i++) {
@@ -71,6 +118,13 @@ static void make_samples(sample *s, const sb_gnn_config *c)
     const double thr = all[NTRAIN * NATOMS / 2];
     for (int k = 0; k < NSTRUCT; k++)
         for (int i = 0; i < NATOMS; i++) s[k].y[i] = s[k].rho[i] > thr ? 1.0f : 0.0f;
+    return thr;
+}
+
+static void free_samples(sample *s)
+{
+    for (int k = 0; k < NSTRUCT; k++) sb_gnn_graph_free(&s[k].g);
+    free(s);
 }
 
 static double train_and_test(sample *s, sb_gnn_config c, int epochs, uint64_t seed, float *weights_out)
@@ -114,9 +168,36 @@ static double run_task(sb_gnn_config c, int epochs, uint64_t seed)
     sample *s = calloc(NSTRUCT, sizeof *s);
     make_samples(s, &c);
     double acc = train_and_test(s, c, epochs, seed, NULL);
-    for (int k = 0; k < NSTRUCT; k++) sb_gnn_graph_free(&s[k].g);
-    free(s);
+    free_samples(s);
     return acc;
+}
+
+/* The ceiling: rho from the graph itself (the float |d| / cutoff edge feature, the edges
+ * of node i) gives every held-out label. Also checks that graph nodes and labels align. */
+Test(gnn_learn, oracle_on_the_edge_features_is_exact)
+{
+    sb_gnn_config c = sb_gnn_config_default();
+    c.cutoff = 3.5;
+    sample *s = calloc(NSTRUCT, sizeof *s);
+    const double thr = make_samples(s, &c);
+    int right = 0, total = 0, near = 0;
+    for (int k = NTRAIN; k < NSTRUCT; k++) {
+        const sb_gnn_graph *g = &s[k].g;
+        cr_assert_eq(g->edge_dim, 4);
+        for (size_t i = 0; i < g->n; i++, total++) {
+            double rho = 0;
+            for (size_t e = g->offset[i]; e < g->offset[i + 1]; e++) {
+                double q = (double)g->edge_feat[4 * e + 3] * (double)g->edge_feat[4 * e + 3];
+                rho += (1 - q) * (1 - q);
+            }
+            right += (rho > thr) == (s[k].y[i] > 0.5f);
+            near += fabs(s[k].rho[i] - thr) < 0.05;
+        }
+    }
+    cr_log_info("oracle: %d of %d held-out atoms right; %d within 0.05 of the threshold %.4f", right, total,
+                near, thr);
+    cr_expect_eq(right, total, "the oracle gets %d of %d held-out atoms", right, total);
+    free_samples(s);
 }
 
 Test(gnn_learn, local_density_on_held_out_structures, .timeout = 300)
@@ -126,11 +207,12 @@ Test(gnn_learn, local_density_on_held_out_structures, .timeout = 300)
     c.steps = 1;
     c.cutoff = 3.5;
     c.agg_norm = 11.0; /* mean degree at 3.5 A and 0.06 atoms / A^3 */
-    double acc = run_task(c, 300, 3);
+    double acc = run_task(c, 150, 3);
     cr_expect_gt(acc, 0.95, "held-out accuracy %.4f", acc);
 }
 
-/* The default depth: 7 shared steps (fewer epochs suffice). */
+/* The default depth: 7 shared steps (fewer epochs suffice; each costs ~4 x more). 100
+ * epochs rather than 75 (the 8 x 150 steps of the old set-up) for margin: 0.969 vs 0.963. */
 Test(gnn_learn, local_density_seven_steps, .timeout = 300)
 {
     sb_gnn_config c = sb_gnn_config_default();
@@ -138,7 +220,7 @@ Test(gnn_learn, local_density_seven_steps, .timeout = 300)
     c.steps = 7;
     c.cutoff = 3.5;
     c.agg_norm = 11.0; /* mean degree at 3.5 A and 0.06 atoms / A^3 */
-    double acc = run_task(c, 150, 3);
+    double acc = run_task(c, 100, 3);
     cr_expect_gt(acc, 0.95, "held-out accuracy %.4f", acc);
 }
 
@@ -159,8 +241,7 @@ Test(gnn_learn, same_seed_same_weights, .timeout = 120)
     train_and_test(s, c, 3, 7, a);
     train_and_test(s, c, 3, 7, b);
     train_and_test(s, c, 3, 8, d);
-    for (int k = 0; k < NSTRUCT; k++) sb_gnn_graph_free(&s[k].g);
-    free(s);
+    free_samples(s);
     cr_expect_eq(memcmp(a, b, np * sizeof *a), 0, "same seed, different weights");
     cr_expect_neq(memcmp(a, d, np * sizeof *a), 0, "the seed has no effect");
     free(a);
