@@ -40,6 +40,14 @@
  *   (nodes, edges) once; forward, backward, Adam and train_step never allocate.
  *   Backends for the dense layers: "blas" (OpenBLAS sgemm, default) and "reference"
  *   (plain loops, the test oracle). Gather and scatter-add are shared OpenMP loops.
+ * - Threads and reproducibility: the plan threads everything itself with OpenMP, by
+ *   ownership (each thread writes only its own rows; sums over rows use fixed blocks added
+ *   in a fixed order), so forward, backward and training give bit-identical results run to
+ *   run and for any thread count (details in src/nn/gnn_plan.c). For that the "blas"
+ *   backend needs each sgemm call to run on the calling thread: with a pthreads-built
+ *   OpenBLAS it calls openblas_set_num_threads(1) at every compute call, which affects
+ *   the whole process's OpenBLAS. With another BLAS library that threads internally,
+ *   results may depend on its threading.
  * - A plan is not thread-safe (it holds the activations): one plan per calling thread.
  * - Ownership: create/free pairs; a plan keeps a pointer to its model and reads the graph
  *   passed to forward until the next forward (keep it alive in between).

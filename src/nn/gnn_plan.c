@@ -3,10 +3,11 @@
  * written by hand on row matrices: rows are nodes or edges, columns the L latent features.
  *
  * Operations. Everything is one of four kinds:
- *   dense     Y = X W^T (+ b), on any number of rows: one gemm (OpenBLAS sgemm for the
- *             "blas" backend, plain loops for "reference", the test oracle). Concatenated
- *             inputs are never materialised: [A | B] W^T = A W_A^T + B W_B^T, two gemms on
- *             column blocks of W (leading dimension = the full input width).
+ *   dense     Y = X W^T (+ b), on any number of rows: gemms on fixed blocks of rows
+ *             (OpenBLAS sgemm for the "blas" backend, plain loops for "reference", the
+ *             test oracle; threading below). Concatenated inputs are never
+ *             materialised: [A | B] W^T = A W_A^T + B W_B^T, two gemms on column blocks
+ *             of W (leading dimension = the full input width).
  *   gather    edge rows += node rows: P[i] (receiver) or P[src[e]] (sender). The edge
  *             MLP's first layer is linear in v_i and v_j, so W_r v_i is computed ONCE PER
  *             NODE (N x L) and gathered onto the edges, instead of gathering v_i onto every
@@ -21,8 +22,27 @@
  * destination); in a sender scatter it writes node row j and reads rows rev[e] for e in
  * j's row: the edges j sends are exactly the twins of the edges j receives, because the
  * neighbour list is full and symmetric. No two threads ever write the same row, so no
- * atomics or per-thread copies are needed, and each sum runs in a fixed order: results do
- * not depend on the thread count (up to the BLAS library's own threading).
+ * atomics or per-thread copies are needed, and each sum runs in a fixed order.
+ *
+ * Dense layers are threaded the same way, by us, not by the BLAS library. The gemm
+ * backends are serial kernels; the rows (nodes or edges) are cut into blocks of a FIXED
+ * size, GNN_ROW_BLOCK, whatever the thread count:
+ *   row-wise products (forward Y = X W^T, input gradient dX = dY W): the thread that
+ *     takes a block computes and writes only that block's rows;
+ *   reductions over rows (weight gradient dW += dY^T X, bias gradient db += 1^T dY): block
+ *     c's partial product goes to its own slot c of the plan's workspace (in parallel),
+ *     then each output entry is owned by one thread, which adds the slots in the order
+ *     c = 0, 1, 2, ...
+ * Every float operation is therefore the same for any number of threads, and results are
+ * bit-identical run to run and between thread counts. Letting OpenBLAS thread one big
+ * call instead is what made them differ: its multithreaded sgemm blocks the K sums
+ * differently from its single-threaded one (training at 1 and 2 threads diverged after a
+ * few steps). So the "blas" backend asks OpenBLAS's own pthreads pool for one thread
+ * (openblas_set_num_threads(1), a process-wide setting, re-applied at each compute call);
+ * an OpenMP-built OpenBLAS is serial inside our parallel regions by itself. The extra cost
+ * is one packing of W per block and the slot sums (~1/GNN_ROW_BLOCK of the products):
+ * bench_gnn at one thread showed no slowdown beyond its noise (train step at 5 A, 1.29 to
+ * 1.32 s blocked against 1.38 to 1.42 s as one call; 256-row blocks were ~5 % slower).
  *
  * Memory (plan, then compute). Backward needs every step's post-ReLU activations: edge
  * buffers E_0..E_T and H_0..H_{T-1}, node buffers V_0..V_T, G and AGG per step, plus three
@@ -57,6 +77,10 @@
 #include <omp.h>
 #endif
 
+/* Rows per block of the blocked dense products (see the top of this file). Fixed, never
+ * derived from the thread count: the block boundaries decide the rounding. */
+enum { GNN_ROW_BLOCK = 1024 };
+
 /* ---------------------------------------------------------------- gemm backends */
 
 void gnn_gemm_blas(bool ta, bool tb, size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
@@ -72,13 +96,11 @@ void gnn_gemm_blas(bool ta, bool tb, size_t M, size_t N, size_t K, const float *
                 (blasint)N, (blasint)K, 1.0f, A, (blasint)lda, B, (blasint)ldb, beta, C, (blasint)ldc);
 }
 
-/* Plain loops with double accumulation: slow and obviously right. */
+/* Plain loops with double accumulation: slow and obviously right. Serial, like every
+ * backend kernel: the blocked drivers below do the threading. */
 void gnn_gemm_ref(bool ta, bool tb, size_t M, size_t N, size_t K, const float *A, size_t lda, const float *B,
                   size_t ldb, float beta, float *C, size_t ldc)
 {
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static)
-#endif
     for (size_t i = 0; i < M; i++)
         for (size_t j = 0; j < N; j++) {
             double s = 0.0;
@@ -89,6 +111,18 @@ void gnn_gemm_ref(bool ta, bool tb, size_t M, size_t N, size_t K, const float *A
             }
             C[i * ldc + j] = (float)(s + (beta == 0.0f ? 0.0 : (double)beta * C[i * ldc + j]));
         }
+}
+
+/* Make OpenBLAS run each call on the calling thread. Its pthreads build keeps a pool of its
+ * own (openblas_get_parallel() == 1) and would otherwise thread every large call, on top of
+ * our threads and with thread-count dependent rounding; its OpenMP build (2) is serial
+ * inside an active OpenMP region already, and must not be told anything (its
+ * openblas_set_num_threads also sets the OpenMP thread count). */
+static void blas_single_thread(void)
+{
+#ifdef OPENBLAS_VERSION
+    if (openblas_get_parallel() == 1 && openblas_get_num_threads() != 1) openblas_set_num_threads(1);
+#endif
 }
 
 /* ---------------------------------------------------------------- plan */
@@ -108,6 +142,7 @@ struct sb_gnn_plan {
     /* edge buffers (cape x L unless noted) */
     float *enc_eh, **E, **H, *dEa, *dEb, *dE0, *dEF /* cape x F */;
     float *ones; /* max(capn, cape) ones for bias gradients */
+    float *partial; /* row_blocks(max(capn, cape)) slots of the largest weight-gradient block */
     float *grads;
 };
 
@@ -120,17 +155,18 @@ static void set_threads(const sb_gnn_plan *p)
 {
 #ifdef _OPENMP
     if (p->opt.threads > 0) omp_set_num_threads(p->opt.threads);
-#else
-    (void)p;
 #endif
+    if (p->gemm == gnn_gemm_blas) blas_single_thread();
 }
+
+static size_t row_blocks(size_t rows) { return (rows + GNN_ROW_BLOCK - 1) / GNN_ROW_BLOCK; }
 
 static void free_buffers(sb_gnn_plan *p)
 {
     const int T = p->model->cfg.steps;
     float **singles[] = {&p->enc_vh, &p->PR, &p->PS, &p->dec1, &p->dec2, &p->logits, &p->dlogits, &p->dV,
                          &p->dV0, &p->dG, &p->dAGG, &p->SR, &p->SS, &p->dh1, &p->dh2, &p->enc_eh, &p->dEa,
-                         &p->dEb, &p->dE0, &p->dEF, &p->ones};
+                         &p->dEb, &p->dE0, &p->dEF, &p->ones, &p->partial};
     for (size_t k = 0; k < sizeof singles / sizeof *singles; k++) {
         free(*singles[k]);
         *singles[k] = NULL;
@@ -199,6 +235,12 @@ static sb_status alloc_buffers(sb_gnn_plan *p, size_t N, size_t E, sb_error *err
     p->dEF = fbuf(p, E * (size_t)m->edge_dim, &ok);
     const size_t no = N > E ? N : E;
     p->ones = fbuf(p, no, &ok);
+    /* a weight gradient is out x k with out <= L and k the width of one input block: L, or
+     * the species / edge-feature count for the encoders' first layers */
+    size_t kmax = L;
+    if ((size_t)m->cfg.nspecies > kmax) kmax = (size_t)m->cfg.nspecies;
+    if ((size_t)m->edge_dim > kmax) kmax = (size_t)m->edge_dim;
+    p->partial = fbuf(p, row_blocks(no) * L * kmax, &ok);
     if (ok)
         for (size_t i = 0; i < no; i++) p->ones[i] = 1.0f;
     if (!ok) {
@@ -269,34 +311,80 @@ const float *sb_gnn_plan_edge_feat_grad(const sb_gnn_plan *p) { return p->dEF; }
 
 /* ---------------------------------------------------------------- building blocks */
 
+/* C (rows x n, ldc) = beta C + X (rows x k, ldx) op(W) with op(W) k x n: one gemm per block
+ * of GNN_ROW_BLOCK rows, each block written only by the thread that computes it. */
+static void rows_gemm(const sb_gnn_plan *p, bool tw, size_t rows, size_t n, size_t k, const float *X, size_t ldx,
+                      const float *W, size_t ldw, float beta, float *C, size_t ldc)
+{
+    const long nb = (long)row_blocks(rows);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static)
+#endif
+    for (long b = 0; b < nb; b++) {
+        const size_t r0 = (size_t)b * GNN_ROW_BLOCK, nr = rows - r0 < GNN_ROW_BLOCK ? rows - r0 : GNN_ROW_BLOCK;
+        p->gemm(false, tw, nr, n, k, X + r0 * ldx, ldx, W, ldw, beta, C + r0 * ldc, ldc);
+    }
+}
+
+/* G (m x k, ldg) += dY^T X summed over rows (dY rows x m, X rows x k): block b's product
+ * into slot b (parallel over blocks), then every entry of G sums the slots in block order
+ * (parallel over entries). A fixed-order reduction: no atomics, same bits for any thread
+ * count. */
+static void reduce_gemm(const sb_gnn_plan *p, size_t rows, size_t m, size_t k, const float *dY, size_t ldy,
+                        const float *X, size_t ldx, float *G, size_t ldg)
+{
+    const size_t nb = row_blocks(rows), mk = m * k;
+    if (nb == 0 || mk == 0) return;
+    float *part = p->partial;
+#ifdef _OPENMP
+#pragma omp parallel
+#endif
+    {
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (long b = 0; b < (long)nb; b++) {
+            const size_t r0 = (size_t)b * GNN_ROW_BLOCK, nr = rows - r0 < GNN_ROW_BLOCK ? rows - r0 : GNN_ROW_BLOCK;
+            p->gemm(true, false, m, k, nr, dY + r0 * ldy, ldy, X + r0 * ldx, ldx, 0.0f, part + (size_t)b * mk, k);
+        }
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+        for (long q = 0; q < (long)mk; q++) {
+            float s = part[q];
+            for (size_t b = 1; b < nb; b++) s += part[b * mk + (size_t)q];
+            G[((size_t)q / k) * ldg + (size_t)q % k] += s;
+        }
+    }
+}
+
 /* Y (rows x out, ld L) = beta Y + X[:, cols] W[:, col0 : col0 + k]^T for layer D. */
 static void dense_fwd(const sb_gnn_plan *p, const gnn_dense *D, int col0, int k, size_t rows, const float *X,
                       size_t ldx, float beta, float *Y, size_t ldy)
 {
-    p->gemm(false, true, rows, (size_t)D->out, (size_t)k, X, ldx, p->model->params + D->woff + col0,
-            (size_t)D->in, beta, Y, ldy);
+    rows_gemm(p, true, rows, (size_t)D->out, (size_t)k, X, ldx, p->model->params + D->woff + col0, (size_t)D->in,
+              beta, Y, ldy);
 }
 
 /* dW[:, col0 : col0 + k] += dY^T X */
 static void dense_wgrad(const sb_gnn_plan *p, const gnn_dense *D, int col0, int k, size_t rows, const float *dY,
                         size_t ldy, const float *X, size_t ldx)
 {
-    p->gemm(true, false, (size_t)D->out, (size_t)k, rows, dY, ldy, X, ldx, 1.0f, p->grads + D->woff + col0,
-            (size_t)D->in);
+    reduce_gemm(p, rows, (size_t)D->out, (size_t)k, dY, ldy, X, ldx, p->grads + D->woff + col0, (size_t)D->in);
 }
 
 /* db += column sums of dY */
 static void dense_bgrad(const sb_gnn_plan *p, const gnn_dense *D, size_t rows, const float *dY, size_t ldy)
 {
-    p->gemm(true, false, (size_t)D->out, 1, rows, dY, ldy, p->ones, 1, 1.0f, p->grads + D->boff, 1);
+    reduce_gemm(p, rows, (size_t)D->out, 1, dY, ldy, p->ones, 1, p->grads + D->boff, 1);
 }
 
 /* dX (rows x k, ld ldx) = beta dX + dY W[:, col0 : col0 + k] */
 static void dense_dgrad(const sb_gnn_plan *p, const gnn_dense *D, int col0, int k, size_t rows, const float *dY,
                         size_t ldy, float beta, float *dX, size_t ldx)
 {
-    p->gemm(false, false, rows, (size_t)k, (size_t)D->out, dY, ldy, p->model->params + D->woff + col0,
-            (size_t)D->in, beta, dX, ldx);
+    rows_gemm(p, false, rows, (size_t)k, (size_t)D->out, dY, ldy, p->model->params + D->woff + col0,
+              (size_t)D->in, beta, dX, ldx);
 }
 
 /* Y += b row-wise, then ReLU if relu. */
