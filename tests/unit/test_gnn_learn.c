@@ -1,7 +1,7 @@
 /*
  * test_gnn_learn.c: the GNN learns the synthetic task the CNN tests use -- a local-density
  * label on random glass-like structures -- and generalises to held-out structures; and
- * full-graph training is reproducible.
+ * full-graph training is reproducible, at any thread count.
  *
  * Task. Random two-species structures (random sequential placement, minimum separation
  * 2 A, ~0.06 atoms per A^3, 300 atoms) stand in for glasses. An atom's local density is
@@ -30,7 +30,9 @@
  * at 75 epochs). An untrained network, a broken aggregation or labels misaligned with
  * nodes sit near 0.5; success is above 0.95.
  */
+#define _GNU_SOURCE /* RTLD_DEFAULT */
 #include <criterion/criterion.h>
+#include <dlfcn.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,10 @@
 #include "sbtest.h"
 #include "shearband/gnn.h"
 #include "shearband/neighbor.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 enum { NSTRUCT = 20, NTRAIN = 16, NATOMS = 300 };
 
@@ -247,4 +253,61 @@ Test(gnn_learn, same_seed_same_weights, .timeout = 120)
     free(a);
     free(b);
     free(d);
+}
+
+#ifdef _OPENMP
+/* What OMP_NUM_THREADS=n does at start-up: OpenMP's count and, if the process runs
+ * OpenBLAS, its pool's (looked up at run time: the test does not link BLAS itself). */
+static void use_threads(int n)
+{
+    omp_set_num_threads(n);
+    void *sym = dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+    if (sym) {
+        void (*set)(int);
+        memcpy(&set, &sym, sizeof set);
+        set(n);
+    }
+}
+#endif
+
+/* ctest runs everything at OMP_NUM_THREADS=1, so this test sets 2 threads itself: two
+ * trainings at 2 threads, and one at 1, must give the same weights bit for bit (dense
+ * layers run on fixed row blocks with fixed-order reductions, gnn_plan.c). L = 16 makes
+ * the products large enough that OpenBLAS would thread them internally if let. */
+Test(gnn_learn, same_weights_at_one_and_two_threads, .timeout = 120)
+{
+#ifndef _OPENMP
+    cr_skip_test("built without OpenMP");
+#else
+    sb_gnn_config c = sb_gnn_config_default();
+    c.latent = 16;
+    c.steps = 2;
+    c.cutoff = 3.5;
+    c.agg_norm = 11.0;
+    sb_gnn_model *m;
+    cr_assert_eq(sb_gnn_model_create(&c, &m, NULL), SB_OK);
+    size_t np = sb_gnn_model_num_params(m);
+    sb_gnn_model_free(m);
+    float *w1 = malloc(np * sizeof *w1), *w2a = malloc(np * sizeof *w2a), *w2b = malloc(np * sizeof *w2b);
+    sample *s = calloc(NSTRUCT, sizeof *s);
+    make_samples(s, &c);
+    const int before = omp_get_max_threads();
+    use_threads(2);
+    cr_assert_eq(omp_get_max_threads(), 2);
+    train_and_test(s, c, 2, 5, w2a);
+    train_and_test(s, c, 2, 5, w2b);
+    use_threads(1);
+    train_and_test(s, c, 2, 5, w1);
+    use_threads(before);
+    free_samples(s);
+    size_t diff = 0;
+    for (size_t k = 0; k < np; k++) diff += memcmp(&w2a[k], &w2b[k], sizeof *w2a) != 0;
+    cr_expect_eq(diff, 0, "two trainings at 2 threads differ in %zu of %zu weights", diff, np);
+    diff = 0;
+    for (size_t k = 0; k < np; k++) diff += memcmp(&w1[k], &w2a[k], sizeof *w1) != 0;
+    cr_expect_eq(diff, 0, "training at 1 and at 2 threads differs in %zu of %zu weights", diff, np);
+    free(w1);
+    free(w2a);
+    free(w2b);
+#endif
 }
