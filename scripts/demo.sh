@@ -8,7 +8,7 @@
 # Resumable: the trained model and the finished shear run are reused.
 #
 #   scripts/demo.sh [OUT_DIR]     (default demo-out/, git-ignored)
-# Environment: K (orientation, 0), STEP (AQS strain step, 2e-3), THREADS (2).
+# Environment: K (orientation, 0), STEP (AQS strain step, 1e-3), THREADS (2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh >/dev/null
@@ -16,7 +16,7 @@ scripts/build.sh
 SB=build/shearband
 out=${1:-demo-out}
 K=${K:-0}
-STEP=${STEP:-2e-3}
+STEP=${STEP:-1e-3}
 THREADS=${THREADS:-2}
 glass=examples/cu50zr50_864.data
 mkdir -p "$out"
@@ -40,12 +40,12 @@ echo "== model: $note"
 echo "== prediction from the undeformed structure (orientation $K)"
 "$SB" predict "$glass" -m "$model" -k "$K" -o "$out/predict" --model-note "$note" | sed -n '2p'
 
-echo "== verification: AQS simple shear to 20 % (step $STEP, FIRE; a few minutes)"
+echo "== verification: AQS simple shear to 20 % (step $STEP; a few minutes)"
 run=$out/shear_o$(printf %02d "$K")
 if [[ ! -f $run/shear.done ]]; then
   r=(); [[ -f $run/checkpoint.txt ]] && r=(--resume)
   "$SB" shear "$glass" -d "$run" --orientation "$K" --step "$STEP" --max-strain 0.20 --save 0.10,0.20 \
-    --minimizer fire "${r[@]}" > "$out/shear.log" 2>&1
+    "${r[@]}" > "$out/shear.log" 2>&1
 fi
 "$SB" band "$run/strain_0.200.dump" -o "$out/band" > "$out/band.log" 2>&1 || true
 
