@@ -24,7 +24,7 @@ static const char usage[] =
     "planes parallel to the cell faces, centres every step A, periodic), and call the band at\n"
     "the highest peak: a peak along Y is a horizontal band (parallel to the shear direction X),\n"
     "a peak along X a vertical one. Signed positions follow the paper: X positions * -1.\n"
-    "A band is called only if the peak is >= z-min binomial standard errors above random\n"
+    "A band is called only if the peak is >= z-min standard errors above random\n"
     "placement AND holds >= concentration-min of the largest possible excess; otherwise the\n"
     "glass is reported as not banded.\n\n"
     "With FILE, per-atom D2min is read from its column (default d2min, e.g. the output of\n"

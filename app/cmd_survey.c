@@ -35,7 +35,7 @@ static const char usage[] =
     "      --f-top F             highly deformed fraction (0.01)\n"
     "      --width W             band slab width w_SB, A (19)\n"
     "      --dfs-width W         indicator slab width w_DFS, A (19)\n"
-    "      --z-min Z             no-band rule: binomial z of the peak (5)\n"
+    "      --z-min Z             no-band rule: z-score of the peak (5)\n"
     "      --concentration-min C no-band rule: concentration of the peak (0.3)\n"
     "      --bootstrap N         resamples for the confidence interval (10000)\n"
     "      --level L             confidence level (0.95)\n"

@@ -32,8 +32,10 @@
  * slab as wide as the band is the flat top of a triangle and wanders by a step or two with
  * counting noise; the mean uses every atom of the slab and does not.
  * A band is reported only if both
- *   z = (peak - f) / sqrt(f (1 - f) / n_slab) >= z_min     (f = n_top / N, n_slab atoms in
- *        the peak slab: the peak's excess over random placement in binomial standard errors),
+ *   z = (peak - f) / sqrt(f (1 - f) (1 - n_slab / N) / n_slab * N / (N - 1)) >= z_min
+ *        (f = n_top / N, n_slab atoms in the peak slab: the peak's excess over random
+ *        placement of the marks in standard errors of the hypergeometric distribution,
+ *        i.e. the binomial one with the finite-population factor),
  *   concentration = (peak - f) / (peak_max - f) >= concentration_min,
  *        peak_max = min(1, n_top / n_slab): the peak if every highly deformed atom sat in
  *        that slab, so the measure is 0 for a uniform field and 1 for a perfectly localised
@@ -42,7 +44,10 @@
  * statistically significant but diffuse excess (a weak gradient in a large box). A slab at
  * least as wide as the cell along both axes can never localise: then found = 0.
  * Defaults z_min = 5 (the maximum over the ~2 W / w independent slab positions of a
- * uniform field stays below ~3.5 sigma even for large boxes) and concentration_min = 0.3.
+ * uniform field stays below ~3.5 sigma even for large boxes; measured on the 4000-atom
+ * glass g001 with 19 A slabs, a uniform random field gives z median 1.9, 99th percentile
+ * 3.5, largest 4.2 in 300 draws, while a perfectly localised band reaches 7.0) and
+ * concentration_min = 0.3. Both are to be recalibrated on real shear runs.
  * The localization measure reported alongside is the standard deviation of the per-atom
  * von Mises shear strain (when given) and the peak-to-mean ratio of the winning profile.
  * Ownership: sb_profile and sb_band_result own their arrays; initialise with the _INIT
@@ -122,7 +127,7 @@ typedef struct sb_band_result {
     double peak;               /* fraction of highly deformed atoms in the peak slab */
     double mean;               /* mean of the winning profile */
     double peak_to_mean;       /* peak / mean */
-    double z;                  /* binomial z-score of the peak */
+    double z;                  /* hypergeometric z-score of the peak */
     double concentration;      /* (peak - f) / (peak_max - f) */
     size_t n_slab;             /* atoms in the peak slab */
     size_t n_top;              /* highly deformed atoms */

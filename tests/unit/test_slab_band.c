@@ -256,6 +256,13 @@ static void check_band(const band_case *bc)
     cr_assert_eq(r.signed_position, bc->axis == 0 ? -r.centre : r.centre);
     cr_assert(r.peak_to_mean > 1.5);
     cr_assert(r.strain_std > 0.0);
+    /* z against the hypergeometric null written in counts: k of the n_top marks in a slab
+     * of n_slab of the N atoms, mean n_top p and variance n_top p (1 - p) (N - n_top)/(N - 1)
+     * with p = n_slab / N. */
+    const double N = (double)NB, k = r.peak * (double)r.n_slab, p = (double)r.n_slab / N;
+    const double var = (double)r.n_top * p * (1.0 - p) * (N - (double)r.n_top) / (N - 1.0);
+    const double z = (k - (double)r.n_top * p) / sqrt(var);
+    cr_assert(fabs(r.z - z) < 1e-9 * fabs(z), "z %.12g, hypergeometric %.12g", r.z, z);
     sb_band_result_free(&r);
 }
 
