@@ -391,6 +391,7 @@ typedef struct shear_job {
     char dir[SHEAR_PATH];
     char log[SHEAR_PATH], params[SHEAR_PATH], checkpoint[SHEAR_PATH], csv[SHEAR_PATH];
     char reference[SHEAR_PATH], json[SHEAR_PATH], done[SHEAR_PATH];
+    char pair_style_issued[64]; /* with LAMMPS's accelerator suffix, for provenance */
     bool resumed;
 } shear_job;
 
@@ -511,7 +512,7 @@ static sb_status setup_segment(sb_engine *e, shear_job *sj, const shear_state *s
     ld->cell = s->cell;
     sb_structure_wrap(ld);
     sb_status st = sb_engine_load_structure(e, ld, true, err);
-    if (!st) st = sb_engine_command(e, err, "pair_style %s", o->pair_style);
+    if (!st) st = sb_engine_pair_style(e, o->pair_style, err);
     if (!st) st = sb_engine_command(e, err, "pair_coeff * * %s %s %s", o->potential,
                                     ld->type_name[0], ld->ntypes > 1 ? ld->type_name[1] : "");
     if (!st) st = sb_engine_command(e, err, "neighbor 1.0 bin");
@@ -527,6 +528,7 @@ static sb_status setup_segment(sb_engine *e, shear_job *sj, const shear_state *s
         st = sb_engine_command(e, err, "min_modify %s", o->min_modify);
     if (!st) st = sb_engine_command(e, err, "thermo 0");
     if (!st) st = sb_engine_count_forces(e, err);
+    if (!st) snprintf(sj->pair_style_issued, sizeof sj->pair_style_issued, "%s", sb_engine_pair_style_used(e));
     return st;
 }
 
@@ -636,6 +638,7 @@ static sb_status write_summary(const shear_job *sj, const shear_state *s, const 
     sb_json_num(&j, "d2min_cutoff_A", o->d2min_cutoff);
     sb_json_str(&j, "potential", o->potential);
     sb_json_str(&j, "pair_style", o->pair_style);
+    if (sj->pair_style_issued[0]) sb_json_str(&j, "pair_style_issued", sj->pair_style_issued);
     sb_json_int(&j, "checkpoint_every", o->checkpoint_every);
     sb_json_num(&j, "extrapolate", o->extrapolate);
     if (o->minimizer == SB_MIN_CG) sb_json_str(&j, "linesearch", sb_linesearch_name(o->linesearch));

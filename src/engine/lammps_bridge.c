@@ -50,6 +50,7 @@ struct sb_engine {
     int ntypes;
     char type_name[ENGINE_MAX_TYPES][SB_ELEMENT_LEN];
     char last_cmd[ENGINE_CMD_LEN];
+    char pair_style[64]; /* as issued, with the accelerator suffix; "" before any */
 };
 
 sb_engine_options sb_engine_options_default(void)
@@ -166,6 +167,23 @@ sb_status sb_engine_command(sb_engine *e, sb_error *err, const char *fmt, ...)
 const char *sb_engine_last_command(const sb_engine *e)
 {
     return e->last_cmd;
+}
+
+sb_status sb_engine_pair_style(sb_engine *e, const char *style, sb_error *err)
+{
+    char opt[64];
+    const int len = snprintf(opt, sizeof opt, "%s/opt", style);
+    if (len < 0 || (size_t)len >= sizeof opt)
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "pair style name '%s' too long", style);
+    const char *use = lammps_has_style(e->lmp, "pair", opt) ? opt : style;
+    sb_status st = sb_engine_command(e, err, "pair_style %s", use);
+    if (!st) snprintf(e->pair_style, sizeof e->pair_style, "%s", use);
+    return st;
+}
+
+const char *sb_engine_pair_style_used(const sb_engine *e)
+{
+    return e->pair_style;
 }
 
 /* Create the LAMMPS instance of e from its stored options and issue the fixed setup.

@@ -319,7 +319,7 @@ typedef struct quench_job {
 
 static sb_status setup_potential(sb_engine *e, const sb_quench_options *o, sb_error *err)
 {
-    sb_status st = sb_engine_command(e, err, "pair_style %s", o->pair_style);
+    sb_status st = sb_engine_pair_style(e, o->pair_style, err);
     if (!st) st = sb_engine_command(e, err, "pair_coeff * * %s %s %s", o->potential, o->elements[0],
                                     o->elements[1]);
     if (!st) st = sb_engine_command(e, err, "neighbor 1.0 bin");
@@ -373,6 +373,7 @@ static sb_status write_outputs(sb_engine *e, const quench_job *qj, sb_quench_res
     sb_json_num(&j, "cu_percent", o->cu_percent);
     sb_json_str(&j, "potential", o->potential);
     sb_json_str(&j, "pair_style", o->pair_style);
+    sb_json_str(&j, "pair_style_issued", sb_engine_pair_style_used(e));
     sb_json_array(&j, "elements");
     sb_json_str(&j, NULL, o->elements[0]);
     sb_json_str(&j, NULL, o->elements[1]);

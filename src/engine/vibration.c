@@ -254,7 +254,7 @@ static sb_status vib_setup(sb_engine *e, const vib_job *vj, sb_error *err)
             return sb_error_set(err, SB_ERR_INVALID_ARG, "too many element names for pair_coeff");
         len += (size_t)w;
     }
-    if (!st) st = sb_engine_command(e, err, "pair_style %s", o->pair_style);
+    if (!st) st = sb_engine_pair_style(e, o->pair_style, err);
     if (!st) st = sb_engine_command(e, err, "pair_coeff * * %s%s", o->potential, elements);
     if (!st) st = sb_engine_command(e, err, "neighbor 1.0 bin");
     if (!st) st = sb_engine_command(e, err, "neigh_modify every 1 delay 0 check yes");
