@@ -21,12 +21,14 @@ static const char usage[] =
     "      --val F            fraction of samples for validation (0.2)\n"
     "      --test F           fraction of samples for test (0.2)\n"
     "      --seed S           split seed (1)\n"
+    "      --val-samples A,B  these samples are validation, --test-samples C,D test, the\n"
+    "      --test-samples C,D rest train (instead of --val/--test fractions)\n"
     "      --strain S, --f-thres F  which label files a RUN_DIR stands for (0.10, 0.05)\n"
     "      --split-by-case    split cases (orientations), not samples: for smoke tests with one\n"
     "                         glass only; the same structure is then in train and test\n"
     "  -h, --help             this text\n";
 
-enum { OPT_VAL = 256, OPT_TEST, OPT_SEED, OPT_STRAIN, OPT_FTHRES, OPT_BYCASE };
+enum { OPT_VAL = 256, OPT_TEST, OPT_SEED, OPT_STRAIN, OPT_FTHRES, OPT_BYCASE, OPT_VALS, OPT_TESTS };
 
 static int dataset_show(const char *path)
 {
@@ -58,6 +60,7 @@ int cmd_dataset(int argc, char **argv)
         {"test", required_argument, NULL, OPT_TEST}, {"seed", required_argument, NULL, OPT_SEED},
         {"strain", required_argument, NULL, OPT_STRAIN}, {"f-thres", required_argument, NULL, OPT_FTHRES},
         {"split-by-case", no_argument, NULL, OPT_BYCASE}, {"help", no_argument, NULL, 'h'},
+        {"val-samples", required_argument, NULL, OPT_VALS}, {"test-samples", required_argument, NULL, OPT_TESTS},
         {NULL, 0, NULL, 0}};
     sb_dataset_make_options o = sb_dataset_make_options_default();
     sb_label_options lo = sb_label_options_default();
@@ -85,6 +88,8 @@ int cmd_dataset(int argc, char **argv)
             if (!cli_parse_double(optarg, &lo.f_thres)) return cli_usage_error("dataset", "--f-thres %s", optarg);
             break;
         case OPT_BYCASE: o.split_by_case = true; break;
+        case OPT_VALS: o.val_samples = optarg; break;
+        case OPT_TESTS: o.test_samples = optarg; break;
         case 'h': fputs(usage, stdout); return CLI_OK;
         default: return cli_usage_error("dataset", "unknown option");
         }

@@ -104,13 +104,17 @@ typedef struct sb_dataset_make_options {
     bool split_by_case;                 /* smoke data with one sample only: split the cases
                                            (orientations) instead -- structure leaks between
                                            splits; never for real results (false) */
+    const char *val_samples, *test_samples; /* comma-separated sample names: an explicit
+                                               split (the rest train) instead of the
+                                               fractions; NULL = use the fractions */
 } sb_dataset_make_options;
 
 sb_dataset_make_options sb_dataset_make_options_default(void);
 
 /* A dataset from label files: sample name = glass file name without folder and
  * extension (cases with the same glass fingerprint are one sample). Samples are sorted
- * by name, shuffled with the seed and cut into test, val, train (at least one train). */
+ * by name, shuffled with the seed and cut into test, val, train (at least one train), or
+ * assigned by name (val_samples, test_samples). */
 sb_status sb_dataset_make(const char *const *label_files, size_t n,
                           const sb_dataset_make_options *opt, sb_dataset *out, sb_error *err);
 

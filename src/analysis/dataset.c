@@ -506,6 +506,54 @@ static uint64_t ds_splitmix(uint64_t *s)
 
 static int cmp_str64(const void *a, const void *b) { return strcmp(a, b); }
 
+/* Is name one of the comma-separated words of list? */
+static bool in_list(const char *list, const char *name)
+{
+    const size_t len = strlen(name);
+    for (const char *p = list; p && *p;) {
+        const char *end = strchr(p, ',');
+        const size_t w = end ? (size_t)(end - p) : strlen(p);
+        if (w == len && !strncmp(p, name, len)) return true;
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+/* Explicit split: every listed name must be a sample, in one list only, and one sample at
+ * least must stay for training. */
+static sb_status assign_by_name(const sb_dataset_make_options *o, char (*names)[64], size_t ns,
+                                sb_dataset *d, sb_error *err)
+{
+    const char *lists[2] = {o->val_samples, o->test_samples};
+    const char *flag[2] = {"--val-samples", "--test-samples"};
+    for (int k = 0; k < 2; k++) {
+        for (const char *p = lists[k]; p && *p;) {
+            const char *end = strchr(p, ',');
+            const int w = end ? (int)(end - p) : (int)strlen(p);
+            char nm[64];
+            snprintf(nm, sizeof nm, "%.*s", w < 63 ? w : 63, p);
+            bool found = false;
+            for (size_t j = 0; j < ns; j++) found |= !strcmp(names[j], nm);
+            if (!found)
+                return sb_error_set(err, SB_ERR_INVALID_ARG, "%s: '%s' is not a sample of these labels",
+                                    flag[k], nm);
+            if (k == 1 && in_list(o->val_samples, nm))
+                return sb_error_set(err, SB_ERR_INVALID_ARG, "sample '%s' is both val and test", nm);
+            p = end ? end + 1 : NULL;
+        }
+    }
+    size_t ntrain = 0;
+    for (size_t j = 0; j < ns; j++) ntrain += !in_list(o->val_samples, names[j]) && !in_list(o->test_samples, names[j]);
+    if (ntrain == 0) return sb_error_set(err, SB_ERR_INVALID_ARG, "no sample left for training");
+    for (size_t i = 0; i < d->n; i++) {
+        sb_dataset_case *c = &d->cases[i];
+        c->split = in_list(o->test_samples, c->sample) ? SB_SPLIT_TEST
+                   : in_list(o->val_samples, c->sample) ? SB_SPLIT_VAL
+                                                        : SB_SPLIT_TRAIN;
+    }
+    return SB_OK;
+}
+
 sb_status sb_dataset_make(const char *const *label_files, size_t n,
                           const sb_dataset_make_options *opt, sb_dataset *out, sb_error *err)
 {
@@ -556,6 +604,16 @@ sb_status sb_dataset_make(const char *const *label_files, size_t n,
             if (!seen) snprintf(names[ns++], 64, "%s", out->cases[i].sample);
         }
         qsort(names, ns, sizeof *names, cmp_str64);
+    }
+    if (st == SB_OK && (o.val_samples || o.test_samples)) {
+        if (o.split_by_case)
+            st = sb_error_set(err, SB_ERR_INVALID_ARG, "an explicit split by sample name excludes --split-by-case");
+        else
+            st = assign_by_name(&o, names, ns, out, err);
+        free(names);
+        free(fps);
+        if (st != SB_OK) sb_dataset_free(out);
+        return st;
     }
     const size_t units = o.split_by_case ? n : ns;
     size_t *perm = st == SB_OK ? malloc(units * sizeof *perm) : NULL;

@@ -326,6 +326,26 @@ Test(dataset, split_by_sample_is_deterministic)
     cr_assert_eq(sb_dataset_read(mpath, &back, &err), SB_ERR_INVALID_ARG);
     /* one sample cannot be split by sample */
     cr_assert_eq(sb_dataset_make(files, 2, NULL, &d3, &err), SB_ERR_INVALID_ARG);
+    /* an explicit split by name: exactly the listed samples, whatever the fractions say */
+    sb_dataset_make_options ex = sb_dataset_make_options_default();
+    ex.val_samples = "s03";
+    ex.test_samples = "s07,s08";
+    cr_assert_eq(sb_dataset_make(files, 20, &ex, &d3, &err), SB_OK, "%s", err.msg);
+    for (size_t i = 0; i < d3.n; i++) {
+        const char *nm = d3.cases[i].sample;
+        const sb_split want = !strcmp(nm, "s03") ? SB_SPLIT_VAL
+                              : (!strcmp(nm, "s07") || !strcmp(nm, "s08")) ? SB_SPLIT_TEST
+                                                                            : SB_SPLIT_TRAIN;
+        cr_assert_eq(d3.cases[i].split, want, "%s", nm);
+    }
+    ex.test_samples = "s07,s99"; /* not a sample */
+    cr_assert_eq(sb_dataset_make(files, 20, &ex, &d3, &err), SB_ERR_INVALID_ARG);
+    cr_assert(strstr(err.msg, "s99"), "%s", err.msg);
+    ex.test_samples = "s03"; /* both val and test */
+    cr_assert_eq(sb_dataset_make(files, 20, &ex, &d3, &err), SB_ERR_INVALID_ARG);
+    ex.val_samples = "s00,s01,s02,s03,s04";
+    ex.test_samples = "s05,s06,s07,s08,s09"; /* nothing left to train on */
+    cr_assert_eq(sb_dataset_make(files, 20, &ex, &d3, &err), SB_ERR_INVALID_ARG);
     sb_dataset_free(&d1), sb_dataset_free(&d2), sb_dataset_free(&d3), sb_dataset_free(&back);
 }
 
