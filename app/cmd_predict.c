@@ -20,7 +20,9 @@ static const char usage[] =
     "Writes OUT/predict.csv (one row per orientation) and per orientation KK:\n"
     "OUT/predict_oKK.json, OUT/dfs_oKK.csv (the format 'shearband ensemble --dfs' overlays),\n"
     "OUT/atoms_oKK.csv and the figure OUT/dfs_oKK.{png,svg}.\n\n"
-    "  -m, --model MODEL          model file for cnn ('shearband train') or gnn ('train-gnn')\n"
+    "  -m, --model MODEL          model file for cnn ('shearband train'), gnn ('train-gnn') or\n"
+    "                             svm ('train-svm'); for vflex, the folder of its cached MD runs\n"
+    "                             (default OUT/vflex)\n"
     "  -i, --indicator NAME       cnn (default), gnn, svm, vflex, ffb or rho\n"
     "  -k, --orientation K|all    loading orientation 0..23 (default 0) or all 24\n"
     "  -o, --out-dir DIR          results (default predict)\n"
@@ -91,8 +93,14 @@ int cmd_predict(int argc, char **argv)
     if (optind != argc - 1) return cli_usage_error("predict", "expected one GLASS file");
     if (o.observed_run && o.norientations != 1)
         return cli_usage_error("predict", "--observed needs a single --orientation");
-    if ((!strcmp(o.indicator, "cnn") || !strcmp(o.indicator, "gnn")) && !o.model_path)
+    if ((!strcmp(o.indicator, "cnn") || !strcmp(o.indicator, "gnn") || !strcmp(o.indicator, "svm")) &&
+        !o.model_path)
         return cli_usage_error("predict", "the %s indicator needs --model MODEL", o.indicator);
+    char vflex_dir[4200];
+    if (!strcmp(o.indicator, "vflex") && !o.model_path) {
+        snprintf(vflex_dir, sizeof vflex_dir, "%s/vflex", o.out_dir);
+        o.model_path = vflex_dir;
+    }
     o.argc = argc;
     o.argv = argv;
     sb_predict_result res[24];

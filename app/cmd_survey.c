@@ -9,6 +9,7 @@
 #include "shearband/fertile.h"
 #include "shearband/indicator_model.h"
 #include "shearband/survey.h"
+#include "shearband/vibration.h"
 
 static const char usage[] =
     "usage: shearband survey [options] GLASS...\n\n"
@@ -22,11 +23,15 @@ static const char usage[] =
     "  -r, --runs-dir DIR        shear runs (default OUT/runs)\n"
     "  -o, --out-dir DIR         results (default survey)\n"
     "  -k, --orientations LIST   all (default) or e.g. 0,3,7\n"
-    "  -i, --indicators LIST     from: ffb,rho,cnn,gnn,svm (default ffb,rho; cnn needs --model,\n"
-    "                            gnn needs --gnn-model, svm needs --svm-model)\n"
+    "  -i, --indicators LIST     from: cnn,gnn,svm,vflex,ffb,rho (default ffb,rho; cnn needs\n"
+    "                            --model, gnn --gnn-model, svm --svm-model; vflex runs an NVT\n"
+    "                            ensemble per glass through LAMMPS, cached in --vflex-dir)\n"
     "  -m, --model MODEL         fertile-site CNN for the cnn indicator ('shearband train')\n"
     "      --gnn-model MODEL     graph network for the gnn indicator ('shearband train-gnn')\n"
     "      --svm-model MODEL     softness model for the svm indicator ('shearband train-svm')\n"
+    "      --vflex-dir DIR       MSD runs of the vflex indicator (default OUT/vflex)\n"
+    "      --vflex-runs M        isoconfigurational runs per glass (8)\n"
+    "      --vflex-sampling PS   sampling window per run, ps (4)\n"
     "      --no-run              only use finished runs; skip the others\n"
     "      --step D              strain step of new runs (default 1e-3)\n"
     "      --minimizer cg|fire   minimiser of new runs (cg)\n"
@@ -62,12 +67,13 @@ static int parse_orientations(const char *s, sb_survey_options *o)
 
 int cmd_survey(int argc, char **argv)
 {
-    enum { O_NORUN = 256, O_STEP, O_MIN, O_FTOL, O_BSTRAIN, O_FTOP, O_WIDTH, O_DFSW, O_BOOT, O_LEVEL, O_NOFIG, O_ZMIN, O_CMIN };
+    enum { O_NORUN = 256, O_STEP, O_MIN, O_FTOL, O_BSTRAIN, O_FTOP, O_WIDTH, O_DFSW, O_BOOT, O_LEVEL, O_NOFIG, O_ZMIN, O_CMIN, O_VDIR, O_VRUNS, O_VSAMP };
     static const struct option longopts[] = {
         {"runs-dir", required_argument, NULL, 'r'}, {"out-dir", required_argument, NULL, 'o'},
         {"orientations", required_argument, NULL, 'k'}, {"indicators", required_argument, NULL, 'i'},
         {"model", required_argument, NULL, 'm'}, {"gnn-model", required_argument, NULL, 'G'},
-        {"svm-model", required_argument, NULL, 'V'},
+        {"svm-model", required_argument, NULL, 'V'}, {"vflex-dir", required_argument, NULL, O_VDIR},
+        {"vflex-runs", required_argument, NULL, O_VRUNS}, {"vflex-sampling", required_argument, NULL, O_VSAMP},
         {"no-run", no_argument, NULL, O_NORUN}, {"step", required_argument, NULL, O_STEP},
         {"minimizer", required_argument, NULL, O_MIN}, {"ftol", required_argument, NULL, O_FTOL},
         {"band-strain", required_argument, NULL, O_BSTRAIN}, {"f-top", required_argument, NULL, O_FTOP},
@@ -77,7 +83,9 @@ int cmd_survey(int argc, char **argv)
         {"concentration-min", required_argument, NULL, O_CMIN}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     sb_survey_options o = sb_survey_options_default();
     o.shear.step = 1e-3;
-    const char *out_dir = "survey", *runs_dir = NULL, *indicators = "ffb,rho", *model = NULL, *gnn_model = NULL, *svm_model = NULL;
+    sb_vibration_options vib = sb_vibration_options_default();
+    const char *out_dir = "survey", *runs_dir = NULL, *indicators = "ffb,rho", *model = NULL, *gnn_model = NULL, *svm_model = NULL,
+               *vflex_dir = NULL;
     int c;
     double v;
     long l;
@@ -93,6 +101,16 @@ int cmd_survey(int argc, char **argv)
         case 'm': model = optarg; break;
         case 'G': gnn_model = optarg; break;
         case 'V': svm_model = optarg; break;
+        case O_VDIR: vflex_dir = optarg; break;
+        case O_VRUNS:
+            if (!cli_parse_long(optarg, &l) || l < 1 || l > SB_VIBRATION_MAX_RUNS)
+                return cli_usage_error("survey", "bad --vflex-runs '%s'", optarg);
+            vib.runs = (int)l;
+            break;
+        case O_VSAMP:
+            if (!cli_parse_double(optarg, &v) || v <= 0) return cli_usage_error("survey", "bad --vflex-sampling '%s'", optarg);
+            vib.sampling = v;
+            break;
         case O_NORUN: o.run_missing = false; break;
         case O_STEP:
             if (!cli_parse_double(optarg, &v) || v <= 0) return cli_usage_error("survey", "bad --step '%s'", optarg);
@@ -154,6 +172,11 @@ int cmd_survey(int argc, char **argv)
         runs_dir = runs_default;
     }
     o.runs_dir = runs_dir;
+    char vflex_default[4200];
+    if (!vflex_dir) {
+        snprintf(vflex_default, sizeof vflex_default, "%s/vflex", out_dir);
+        vflex_dir = vflex_default;
+    }
     /* New runs go to the band strain, saving the label strain 0.10 on the way. */
     o.shear.max_strain = o.band_strain;
     o.shear.nsave = 0;
@@ -177,14 +200,17 @@ int cmd_survey(int argc, char **argv)
             break;
         }
         const char *path = !strcmp(tok, "cnn") ? model : !strcmp(tok, "gnn") ? gnn_model
-                           : !strcmp(tok, "svm") ? svm_model : NULL;
+                           : !strcmp(tok, "svm") ? svm_model : !strcmp(tok, "vflex") ? vflex_dir : NULL;
         const sb_indicator_info *info = sb_indicator_lookup(tok);
         if (!path && info->rule != SB_PROFILE_SLAB_MEAN && strcmp(tok, "vflex")) {
             rc = cli_usage_error("survey", "the %s indicator needs its model (%s)", tok,
                                  !strcmp(tok, "cnn") ? "--model" : !strcmp(tok, "gnn") ? "--gnn-model" : "--svm-model");
             break;
         }
-        if (sb_indicator_source_open(tok, path, &o.sources[o.nsources], &err) != SB_OK) {
+        const sb_status opened = !strcmp(tok, "vflex")
+                                     ? sb_indicator_vflex_source(path, &vib, &o.sources[o.nsources], &err)
+                                     : sb_indicator_source_open(tok, path, &o.sources[o.nsources], &err);
+        if (opened != SB_OK) {
             rc = cli_fail(&err);
             break;
         }

@@ -103,6 +103,16 @@ typedef struct sb_indicator_source {
 sb_status sb_indicator_voronoi_source(const char *name, sb_indicator_source *src, sb_error *err);
 void sb_indicator_voronoi_free(sb_indicator_source *src);
 
+/* Built-in source for "vflex" (flexibility volume, shearband/vflex.h): the vibrational MSD
+ * of an isoconfigurational NVT ensemble (opt; NULL = sb_vibration_options_default(); its
+ * run_dir is ignored), run through LAMMPS in cache_root/<glass fingerprint>/ and reused
+ * from there, times the Voronoi volume over the squared mean neighbour distance. Free with
+ * sb_indicator_vflex_free. */
+struct sb_vibration_options;
+sb_status sb_indicator_vflex_source(const char *cache_root, const struct sb_vibration_options *opt,
+                                   sb_indicator_source *src, sb_error *err);
+void sb_indicator_vflex_free(sb_indicator_source *src);
+
 #ifdef __cplusplus
 }
 #endif

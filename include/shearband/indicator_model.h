@@ -49,8 +49,8 @@ void sb_indicator_model_source_free(sb_indicator_source *src);
 
 /* An indicator source by name, the one place that maps names to sources: cnn, gnn and svm
  * need model_path (a `shearband train` / `train-gnn` / `train-svm` file); ffb and rho use
- * the Voronoi tessellation; vflex fails with a message saying why (it needs vibrational MD
- * per glass: `shearband indicators`). Release with sb_indicator_source_close. */
+ * the Voronoi tessellation; for vflex, model_path is the folder where its vibrational MD
+ * runs are cached (sb_indicator_vflex_source). Release with sb_indicator_source_close. */
 sb_status sb_indicator_source_open(const char *name, const char *model_path, sb_indicator_source *src,
                                  sb_error *err);
 void sb_indicator_source_close(sb_indicator_source *src);

@@ -175,10 +175,7 @@ sb_status sb_indicator_source_open(const char *name, const char *model_path, sb_
     const sb_indicator_info *info = sb_indicator_lookup(name);
     if (!info) return sb_error_set(err, SB_ERR_INVALID_ARG, "unknown indicator '%s' (cnn, gnn, svm, vflex, ffb, rho)", name ? name : "(null)");
     if (!strcmp(name, "ffb") || !strcmp(name, "rho")) return sb_indicator_voronoi_source(name, src, err);
-    if (!strcmp(name, "vflex"))
-        return sb_error_set(err, SB_ERR_UNSUPPORTED,
-                            "indicator vflex needs vibrational MD per glass; it is not available for "
-                            "prediction yet (use 'shearband indicators')");
+    if (!strcmp(name, "vflex")) return sb_indicator_vflex_source(model_path, NULL, src, err);
     if (!model_path) return sb_error_set(err, SB_ERR_INVALID_ARG, "indicator %s needs a model file (--model)", name);
     if (!strcmp(name, "cnn")) return sb_fertile_survey_source(model_path, NULL, src, err);
     return sb_indicator_model_source(name, model_path, src, err);
@@ -189,5 +186,6 @@ void sb_indicator_source_close(sb_indicator_source *src)
     if (!src || !src->info || !src->ctx) return;
     if (!strcmp(src->info->name, "cnn")) sb_fertile_survey_free(src);
     else if (!strcmp(src->info->name, "ffb") || !strcmp(src->info->name, "rho")) sb_indicator_voronoi_free(src);
+    else if (!strcmp(src->info->name, "vflex")) sb_indicator_vflex_free(src);
     else sb_indicator_model_source_free(src);
 }

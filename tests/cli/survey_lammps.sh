@@ -2,8 +2,9 @@
 # survey end to end on the bundled glass: two orientations sheared to 4 % (tiny steps so it
 # runs in well under a minute), band thresholds at 0 so that every case has a "band";
 # checks the table, that survey.json's mean gamma is the mean of the table's gammas, that a
-# second invocation reuses the finished runs (--no-run) with identical results, figures, and
-# the svm indicator from a model trained on the committed smoke labels.
+# second invocation reuses the finished runs (--no-run) with identical results, figures, the
+# svm indicator from a model trained on the committed smoke labels, and the vflex indicator
+# (a 2-run, 0.2 ps MSD ensemble, cached and reused on the second call).
 set -eu
 : "${SB:?}" "${SB_SOURCE_DIR:?}" "${SB_TEST_TMP:?}"
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -35,4 +36,17 @@ cmp -s <(cut -d, -f1-8 first.csv) <(cut -d, -f1-8 out/survey.csv) || fail "addin
 awk -F, 'NR > 1 { if ($9 <= 0 || $9 > 1) exit 1 }' out/survey.csv || fail "bad svm gamma: $(cat out/survey.csv)"
 "$SB" survey -o bad -i cnn "$glass" 2> err.txt && fail "cnn without a model should fail"
 grep -q "cnn" err.txt || fail "message does not name the indicator"
+# vflex: the MD ensemble runs once per glass, then comes from the cache
+vf=(--vflex-runs 2 --vflex-sampling 0.2 --vflex-dir vf)
+"$SB" survey -o out --no-run "${common[@]}" -i ffb,vflex "${vf[@]}" "$glass" > vflex.txt \
+  || fail "survey -i ffb,vflex exited $?"
+head -1 out/survey.csv | grep -q "gamma_vflex" || fail "no gamma_vflex column: $(head -1 out/survey.csv)"
+awk -F, 'NR > 1 { if ($9 < 0 || $9 > 1 || $9 == "") exit 1 }' out/survey.csv || fail "bad vflex gamma: $(cat out/survey.csv)"
+[ "$(ls vf/*/msd_run_*.txt | wc -l)" = 2 ] || fail "expected 2 cached MSD runs: $(ls -R vf)"
+cp out/survey.csv vflex.csv
+touch -d '1 hour ago' vf/*/msd_run_*.txt
+"$SB" survey -o out --no-run "${common[@]}" -i ffb,vflex "${vf[@]}" "$glass" > vflex2.txt || fail "second vflex survey"
+cmp -s vflex.csv out/survey.csv || fail "cached vflex gave a different table"
+[ -z "$(find vf -name 'msd_run_*.txt' -newer vflex.csv)" ] || fail "vflex MD was run again"
+"$SB" survey -o out --no-run "${common[@]}" -i vflex --vflex-runs 0 "$glass" 2> err.txt && fail "--vflex-runs 0 accepted"
 echo "survey OK"
