@@ -20,7 +20,7 @@ for r in "$DATA"/runs/*/; do
   [[ -f $r/shear.done ]] || continue
   name=$(basename "$r")
   mkdir -p "datasets/runs/$name"
-  cp -p "$r"/stress_strain.csv "$r"/shear.json "$r"/strain_*.json "datasets/runs/$name/" 2>/dev/null || true
+  cp -p "$r"/stress_strain.csv "$r"/shear.json "$r"/shear.done "$r"/strain_*.json "datasets/runs/$name/" 2>/dev/null || true
   cp -p "$r"/labels_*.txt "datasets/runs/$name/" 2>/dev/null || true
   # The band snapshot, slimmed for re-analysis (band rule, f_top, slab width): a LAMMPS dump
   # of id, type, positions to 1e-3 A and D2min to 5 digits, gzipped (~60 KB for 4000 atoms).

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Train the bundled fertile-site models on the project's own labels (datasets/runs, made by
+# scripts/generate-data.sh) and collect them, with their held-out metrics, in models/:
+#
+#   scripts/train-model.sh [cnn|gnn|svm|all] [-j THREADS]
+#
+# One manifest for all three, split by sample as the generation plan says: train g001-g002,
+# validation g003, test g004-g005 (the survey's glasses; only those with labels yet). The
+# CNN resumes from its checkpoint when interrupted; GNN and SVM are short and start over.
+# Environment: SB (default build/shearband), SB_DATA (work folder, default data/): the
+# manifest, checkpoints and logs go to SB_DATA/models, the kept results to models/:
+#   models/cnn.sbnn (+ .metrics.json, .log.csv, .curve.png), gnn.sbgn, svm.sbsv,
+#   models/dataset.txt (the manifest, paths relative to the repository root) and
+#   models/metrics.md (scripts/compare-models.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SB=${SB:-build/shearband}
+DATA=${SB_DATA:-data}
+which=${1:-all}
+shift || true
+threads=2
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    -j) threads=$2; shift 2 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+work=$DATA/models
+mkdir -p "$DATA/glasses" "$work" models
+
+# The label files name their glass as data/glasses/gNNN.data (where generate-data.sh made
+# it): put the committed glasses there on a new machine.
+for g in datasets/glasses/*.data; do
+  [[ -f $DATA/glasses/$(basename "$g") ]] || cp -p "$g" "${g%.data}.json" "$DATA/glasses/"
+done
+labels=()
+for f in datasets/runs/*/labels_s0.100_f0.050.txt; do [[ -f $f ]] && labels+=("$f"); done
+have() { compgen -G "datasets/runs/${1}_o*/labels_s0.100_f0.050.txt" > /dev/null; }
+test_samples=$(for g in g004 g005; do have $g && echo $g; done | paste -sd, -)
+have g003 || { echo "train-model: no validation labels (g003) yet" >&2; exit 1; }
+[[ -n $test_samples ]] || { echo "train-model: no test labels (g004, g005) yet" >&2; exit 1; }
+"$SB" dataset make "${labels[@]}" -o "$work/dataset.txt" --val-samples g003 --test-samples "$test_samples"
+"$SB" dataset show "$work/dataset.txt" | tail -1
+
+keep() { # MODEL: copy the model and its reports into models/
+  for f in "$1" "$1".metrics.json "$1".log.csv "$1".curve.png "$1".curve.svg; do
+    [[ -f $f ]] && cp -p "$f" models/
+  done
+  return 0
+}
+if [[ $which == cnn || $which == all ]]; then
+  resume=()
+  [[ -f $work/cnn.sbnn.ckpt ]] && resume=(--resume)
+  "$SB" train "$work/dataset.txt" -o "$work/cnn.sbnn" --threads "$threads" "${resume[@]}" \
+    2> "$work/cnn.log"
+  keep "$work/cnn.sbnn"
+fi
+if [[ $which == gnn || $which == all ]]; then
+  "$SB" train-gnn "$work/dataset.txt" -o "$work/gnn.sbgn" --threads "$threads" 2> "$work/gnn.log"
+  keep "$work/gnn.sbgn"
+fi
+if [[ $which == svm || $which == all ]]; then
+  OMP_NUM_THREADS=$threads "$SB" train-svm "$work/dataset.txt" -o "$work/svm.sbsv" 2> "$work/svm.log"
+  keep "$work/svm.sbsv"
+fi
+# The manifest as the repository sees it (paths from the repository root).
+sed "s| \.\./glasses/| $DATA/glasses/|; s| \.\./\.\./datasets/| datasets/|" "$work/dataset.txt" > models/dataset.txt
+metrics=()
+for m in cnn.sbnn gnn.sbgn svm.sbsv; do [[ -f models/$m.metrics.json ]] && metrics+=("models/$m.metrics.json"); done
+[[ ${#metrics[@]} -gt 0 ]] && scripts/compare-models.sh "${metrics[@]}" | tee models/metrics.md
