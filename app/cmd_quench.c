@@ -33,6 +33,9 @@ static const char usage[] =
     "      --ftol EV_A          final minimisation force tolerance (1e-8)\n"
     "      --chunk STEPS        MD steps between checkpoints (auto)\n"
     "      --resume             continue from the run directory's checkpoint\n"
+    "      --branch-from DIR    continue the cooling of a finished quench (run directory DIR,\n"
+    "                           same options, higher --tq) down to this --tq: a T_q sweep on\n"
+    "                           one cooling trajectory\n"
     "      --max-chunks N       stop after N chunks (testing resume)\n"
     "  -v, --verbose            LAMMPS screen output\n"
     "  -h, --help               this text\n\n"
@@ -40,7 +43,7 @@ static const char usage[] =
 
 enum {
     OPT_POTENTIAL = 256, OPT_PAIR, OPT_ELEMENTS, OPT_MELT_TEMP, OPT_MELT_TIME, OPT_RATE, OPT_TQ,
-    OPT_TIMESTEP, OPT_SWAP, OPT_SEED, OPT_FTOL, OPT_CHUNK, OPT_RESUME, OPT_MAX_CHUNKS,
+    OPT_TIMESTEP, OPT_SWAP, OPT_SEED, OPT_FTOL, OPT_CHUNK, OPT_RESUME, OPT_BRANCH, OPT_MAX_CHUNKS,
 };
 
 static bool parse_pos(const char *s, double *v)
@@ -67,7 +70,7 @@ int cmd_quench(int argc, char **argv)
         {"seed", required_argument, NULL, OPT_SEED},
         {"ftol", required_argument, NULL, OPT_FTOL},
         {"chunk", required_argument, NULL, OPT_CHUNK},
-        {"resume", no_argument, NULL, OPT_RESUME},
+        {"resume", no_argument, NULL, OPT_RESUME}, {"branch-from", required_argument, NULL, OPT_BRANCH},
         {"max-chunks", required_argument, NULL, OPT_MAX_CHUNKS},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -137,6 +140,7 @@ int cmd_quench(int argc, char **argv)
             o.chunk_steps = (int)l;
             break;
         case OPT_RESUME: o.resume = true; break;
+        case OPT_BRANCH: o.branch_from = optarg; break;
         case OPT_MAX_CHUNKS:
             if (!cli_parse_long(optarg, &l) || l < 1) return cli_usage_error("quench", "--max-chunks %s", optarg);
             o.max_chunks = l;

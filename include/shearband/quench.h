@@ -57,6 +57,12 @@ typedef struct sb_quench_options {
     const char *run_dir;          /* required: log.lammps, quench.params, quench.restart */
     const char *output;           /* required: OUT.data; provenance beside it as OUT.json */
     bool resume;                  /* continue from run_dir/quench.restart */
+    const char *branch_from;      /* NULL, or the run_dir of a finished quench with the same
+                                     options but a higher tq (>= this tq; with swap_anneal
+                                     <= swap_temp): continue ITS cooling from the end of its
+                                     MD on down to this tq instead of melting again. The
+                                     cooling ramp is one and the same line, T(t) = T_melt -
+                                     rate t, so a sweep over T_q costs one trajectory. */
     bool verbose;                 /* LAMMPS screen output */
     bool progress;                /* one updating progress line on stderr */
     long max_chunks;              /* stop (SB_ERR_INTERRUPTED) after this many chunks; 0 = off */

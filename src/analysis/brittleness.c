@@ -2,8 +2,10 @@
  * Brittle vs ductile over a T_q sweep and the calibration of the Delta threshold
  * (shearband/brittleness.h; METHOD.md 6, 9.4; the paper's Fig. 5).
  *
- * Per glass: quench (reuse DIR/glasses/tq<T>.data, else resume or start the quench), Delta
- * of the chosen indicator in orientation K on the minimised glass (sb_predict_case), then the
+ * Glasses first, hottest first: each one's quench branches off the next hotter one
+ * (sb_quench_options.branch_from), so the sweep is one cooling trajectory stopped at every
+ * T_q and costs the MD of the coldest glass alone (reuse DIR/glasses/tq<T>.data, resume an
+ * interrupted quench). Then per glass: Delta of the chosen indicator in orientation K on the minimised glass (sb_predict_case), then the
  * verification shear in DIR/runs/tq<T>_oKK (reuse, resume or start) and the band locator on
  * its snapshot at the band strain. The threshold is calibrated by scanning the intervals
  * between sorted Delta values (the classification is constant on each), which is exact and
@@ -109,7 +111,7 @@ sb_brittleness_options sb_brittleness_options_default(void)
 }
 
 static sb_status make_glass(const sb_brittleness_options *opt, double tq, const char *gdir, const char *data,
-                            sb_brittleness_glass *g, sb_error *err)
+                            const char *branch, sb_brittleness_glass *g, sb_error *err)
 {
     if (sb_file_exists(data)) {
         g->quench_reused = true;
@@ -123,6 +125,7 @@ static sb_status make_glass(const sb_brittleness_options *opt, double tq, const 
     q.run_dir = gdir;
     q.output = data;
     q.resume = sb_file_exists(restart);
+    q.branch_from = branch;
     q.argc = opt->argc;
     q.argv = opt->argv;
     sb_quench_result qr;
@@ -299,6 +302,54 @@ static sb_status render(const sb_brittleness_options *opt, const sb_brittleness_
     return rc;
 }
 
+/* Folder, data file and verification-run folder of glass k. */
+static sb_status glass_paths(const sb_brittleness_options *opt, size_t k, const char *gdirs, const char *rdirs,
+                             char gdir[4200], char data[4200], char run_dir[4200], sb_error *err)
+{
+    char stem[64], name[96];
+    snprintf(stem, sizeof stem, "tq%g", opt->tq[k]);
+    sb_status rc = sb_path_join(gdir, 4200, gdirs, stem, err);
+    snprintf(name, sizeof name, "%s.data", stem);
+    if (rc == SB_OK) rc = sb_path_join(data, 4200, gdirs, name, err);
+    snprintf(name, sizeof name, "%s_o%02d", stem, opt->orientation);
+    if (rc == SB_OK) rc = sb_path_join(run_dir, 4200, rdirs, name, err);
+    return rc;
+}
+
+/* All glasses of the sweep, hottest first, each branching off the next hotter one: the
+ * glasses share one cooling trajectory (same melt, same rate) and differ only in where it
+ * stops, which is what a T_q sweep means, at the MD cost of the coldest glass alone. */
+static sb_status make_glasses(const sb_brittleness_options *opt, const char *gdirs, const char *rdirs,
+                              sb_brittleness_result *res, sb_error *err)
+{
+    size_t order[SB_BRITTLENESS_MAX_GLASSES];
+    for (size_t k = 0; k < opt->ntq; k++) order[k] = k;
+    for (size_t a = 1; a < opt->ntq; a++) /* insertion sort, descending T_q */
+        for (size_t b = a; b > 0 && opt->tq[order[b]] > opt->tq[order[b - 1]]; b--) {
+            const size_t t = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = t;
+        }
+    char hotter[4200] = "";
+    sb_status rc = SB_OK;
+    for (size_t r = 0; r < opt->ntq && rc == SB_OK; r++) {
+        const size_t k = order[r];
+        sb_brittleness_glass *g = &res->glass[k];
+        g->pe_per_atom = NAN; /* known only when quenched by this call */
+        char gdir[4200], data[4200], run_dir[4200], done[4200];
+        rc = glass_paths(opt, k, gdirs, rdirs, gdir, data, run_dir, err);
+        if (rc == SB_OK) rc = sb_mkdir_p(gdir, err);
+        if (rc != SB_OK) break;
+        const bool same_tq = r > 0 && opt->tq[k] == opt->tq[order[r - 1]];
+        if (!same_tq) rc = make_glass(opt, opt->tq[k], gdir, data, hotter[0] ? hotter : NULL, g, err);
+        /* The next colder glass branches off this one if its MD is kept (quench.restart of a
+         * finished quench); a glass reused from elsewhere without it starts from the melt. */
+        if (rc == SB_OK && sb_path_join(done, sizeof done, gdir, "quench.done", err) == SB_OK)
+            snprintf(hotter, sizeof hotter, "%s", sb_file_exists(done) ? gdir : "");
+    }
+    return rc;
+}
+
 sb_status sb_brittleness_run(const sb_brittleness_options *opt, sb_brittleness_result *res, sb_error *err)
 {
     memset(res, 0, sizeof *res);
@@ -313,21 +364,14 @@ sb_status sb_brittleness_run(const sb_brittleness_options *opt, sb_brittleness_r
     if (rc == SB_OK) rc = sb_path_join(rdirs, sizeof rdirs, opt->dir, "runs", err);
     if (rc == SB_OK) rc = sb_mkdir_p(gdirs, err);
     if (rc == SB_OK) rc = sb_mkdir_p(rdirs, err);
+    if (rc == SB_OK) rc = make_glasses(opt, gdirs, rdirs, res, err);
     double *values = NULL;
     for (size_t k = 0; k < opt->ntq && rc == SB_OK; k++) {
         sb_brittleness_glass *g = &res->glass[k];
         g->tq = opt->tq[k];
         g->band_signed = NAN;
-        g->pe_per_atom = NAN; /* known only when quenched by this call */
-        char stem[64], gdir[4200], data[4200], run_dir[4200], name[96];
-        snprintf(stem, sizeof stem, "tq%g", opt->tq[k]);
-        rc = sb_path_join(gdir, sizeof gdir, gdirs, stem, err);
-        snprintf(name, sizeof name, "%s.data", stem);
-        if (rc == SB_OK) rc = sb_path_join(data, sizeof data, gdirs, name, err);
-        snprintf(name, sizeof name, "%s_o%02d", stem, opt->orientation);
-        if (rc == SB_OK) rc = sb_path_join(run_dir, sizeof run_dir, rdirs, name, err);
-        if (rc == SB_OK) rc = sb_mkdir_p(gdir, err);
-        if (rc == SB_OK) rc = make_glass(opt, opt->tq[k], gdir, data, g, err);
+        char gdir[4200], data[4200], run_dir[4200];
+        rc = glass_paths(opt, k, gdirs, rdirs, gdir, data, run_dir, err);
         sb_structure glass = SB_STRUCTURE_INIT;
         if (rc == SB_OK) rc = sb_read_structure(data, &glass, err);
         if (rc == SB_OK) {

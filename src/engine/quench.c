@@ -265,6 +265,114 @@ static void write_params(FILE *fp, const sb_quench_options *o)
             o->chunk_steps);
 }
 
+/* The parameter record of o as a string (free it). */
+static char *params_text(const sb_quench_options *o, size_t *len)
+{
+    char *text = NULL;
+    FILE *mem = open_memstream(&text, len);
+    if (!mem) return NULL;
+    write_params(mem, o);
+    fclose(mem);
+    return text;
+}
+
+/* The whole of a small text file as a string (free it). */
+static sb_status slurp(const char *path, char **out, sb_error *err)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return sb_error_set(err, SB_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+    char *buf = NULL;
+    size_t len = 0, cap = 0, got;
+    char chunk[4096];
+    while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0) {
+        if (len + got + 1 > cap) {
+            cap = 2 * (len + got + 1);
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(fp);
+                return sb_error_set(err, SB_ERR_NOMEM, "%s: out of memory", path);
+            }
+            buf = nb;
+        }
+        memcpy(buf + len, chunk, got);
+        len += got;
+    }
+    fclose(fp);
+    if (!buf && !(buf = calloc(1, 1))) return sb_error_set(err, SB_ERR_NOMEM, "out of memory");
+    buf[len] = '\0';
+    *out = buf;
+    return SB_OK;
+}
+
+/* Copy a (binary) file atomically. */
+static sb_status copy_file(const char *from, const char *to, sb_error *err)
+{
+    FILE *in = fopen(from, "rb");
+    if (!in) return sb_error_set(err, SB_ERR_IO, "%s: cannot read: %s", from, strerror(errno));
+    sb_atomic_file af = {0};
+    sb_status st = sb_atomic_open(&af, to, err);
+    char chunk[65536];
+    size_t got;
+    while (st == SB_OK && (got = fread(chunk, 1, sizeof chunk, in)) > 0)
+        if (fwrite(chunk, 1, got, af.fp) != got) st = sb_error_set(err, SB_ERR_IO, "%s: write failed", to);
+    if (st == SB_OK && ferror(in)) st = sb_error_set(err, SB_ERR_IO, "%s: read failed", from);
+    fclose(in);
+    if (st == SB_OK) return sb_atomic_commit(&af, err);
+    if (af.fp) sb_atomic_abort(&af);
+    return st;
+}
+
+/* Branching (options.branch_from): the other quench must be finished (its restart is then
+ * the end of its MD), made with the same parameters but tq, and its tq must lie on this
+ * quench's final cooling ramp. Then its restart becomes this run's checkpoint and the
+ * ordinary resume path continues the ramp: `run N start A stop B` interpolates the target
+ * temperature between this schedule's bounds, which at the branch's last step is exactly
+ * the branch's T_q. */
+static sb_status branch_setup(const sb_quench_options *o, const char *restart, sb_error *err)
+{
+    char path[QUENCH_PATH], done[QUENCH_PATH], from[QUENCH_PATH];
+    sb_status st;
+    if ((st = sb_path_join(path, sizeof path, o->branch_from, "quench.params", err)) ||
+        (st = sb_path_join(done, sizeof done, o->branch_from, "quench.done", err)) ||
+        (st = sb_path_join(from, sizeof from, o->branch_from, "quench.restart", err)))
+        return st;
+    if (!sb_file_exists(done) || !sb_file_exists(from))
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "branch %s: not a finished quench (needs "
+                            "quench.done and quench.restart)", o->branch_from);
+    size_t len = 0;
+    char *want = params_text(o, &len), *have = NULL;
+    if (!want) return sb_error_set(err, SB_ERR_NOMEM, "cannot format parameters");
+    if ((st = slurp(path, &have, err)) != SB_OK) {
+        free(want);
+        return st;
+    }
+    /* Line by line: equal except "tq". */
+    double tq_branch = NAN;
+    const char *a = want, *b = have;
+    while (st == SB_OK && (*a || *b)) {
+        const size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
+        if (!strncmp(b, "tq ", 3) && !strncmp(a, "tq ", 3)) {
+            tq_branch = strtod(b + 3, NULL);
+        } else if (la != lb || memcmp(a, b, la) != 0) {
+            st = sb_error_set(err, SB_ERR_INVALID_ARG, "branch %s: made with other parameters than "
+                              "this quench (%.*s, here %.*s); only T_q may differ", path, (int)lb, b,
+                              (int)la, a);
+        }
+        a += la + (a[la] == '\n');
+        b += lb + (b[lb] == '\n');
+    }
+    free(want);
+    free(have);
+    if (st != SB_OK) return st;
+    const double top = o->swap_anneal ? o->swap_temp : o->melt_temp;
+    if (!(tq_branch >= o->tq && tq_branch <= top))
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "branch %s: its T_q %g K is not on this "
+                            "quench's final cooling ramp (%g K down to %g K)", o->branch_from,
+                            tq_branch, top, o->tq);
+    return copy_file(from, restart, err);
+}
+
 /* Compare the stored parameter record with the current options. */
 static sb_status check_params(const char *path, const sb_quench_options *o, sb_error *err)
 {
@@ -398,6 +506,8 @@ static sb_status write_outputs(sb_engine *e, const quench_job *qj, sb_quench_res
     sb_json_num(&j, "ftol_eV_A", o->ftol);
     sb_json_int(&j, "min_maxiter", o->min_maxiter);
     sb_json_bool(&j, "resumed", qj->from_restart);
+    /* A branched glass shares its cooling up to the branch's T_q with that glass. */
+    if (o->branch_from) sb_json_str(&j, "branched_from", o->branch_from);
     sb_json_end(&j);
     sb_json_object(&j, "result");
     sb_json_int(&j, "atoms", (int64_t)r->natoms);
@@ -589,6 +699,10 @@ sb_status sb_quench(const sb_quench_options *o, sb_quench_result *res, sb_error 
         if ((st = sb_atomic_open(&af, qj.params, err)) != SB_OK) return st;
         write_params(af.fp, o);
         if ((st = sb_atomic_commit(&af, err)) != SB_OK) return st;
+        if (o->branch_from) {
+            if ((st = branch_setup(o, qj.restart, err)) != SB_OK) return sb_error_prefix(err, "quench: ");
+            qj.from_restart = true;
+        }
     }
     sb_engine_job job = {.run = quench_run, .arg = &qj, .result = res, .result_size = sizeof *res};
     job.engine_opt = sb_engine_options_default();

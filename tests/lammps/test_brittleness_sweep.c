@@ -48,6 +48,13 @@ Test(brittleness, sweep_is_resumable, .timeout = 900)
                   "shear steps %lld", (long long)r1->glass[k].shear_steps_run);
         cr_expect(isfinite(r1->glass[k].delta) && r1->glass[k].delta > 0);
     }
+    /* One cooling trajectory: the 1000 K glass melts (4 ps) and cools from 2000 K (10 ps at
+     * 1e14 K/s): 7000 steps; the 800 K glass continues it for 200 K more (2 ps = 1000
+     * steps) instead of melting again. */
+    cr_expect_eq(r1->glass[1].md_steps_run, 7000, "1000 K glass: %lld MD steps",
+                 (long long)r1->glass[1].md_steps_run);
+    cr_expect_eq(r1->glass[0].md_steps_run, 1000, "800 K glass: %lld MD steps (branched?)",
+                 (long long)r1->glass[0].md_steps_run);
     char path[4200];
     snprintf(path, sizeof path, "%s/brittleness.csv", dir);
     cr_expect(sb_file_exists(path));

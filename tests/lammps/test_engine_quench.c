@@ -170,6 +170,56 @@ Test(engine_quench, stopped_run_resumes_to_a_glass, .timeout = 300)
     sb_structure_free(&g);
 }
 
+/* A T_q sweep shares one cooling trajectory: the glass at 500 K continues the 800 K one's
+ * MD from its end instead of melting again. */
+Test(engine_quench, branch_continues_a_hotter_quench, .timeout = 300)
+{
+    char hot_dir[4096], cold_dir[4096], bad_dir[4096], hot_out[4200], cold_out[4200], bad_out[4200];
+    tmp_dir(hot_dir, sizeof hot_dir, "branch_hot");
+    tmp_dir(cold_dir, sizeof cold_dir, "branch_cold");
+    tmp_dir(bad_dir, sizeof bad_dir, "branch_bad");
+    sb_quench_options hot = fast_options(hot_dir, hot_out, sizeof hot_out);
+    hot.tq = 800;
+    sb_error err;
+    sb_quench_result rh, rc;
+    cr_assert_eq(sb_quench(&hot, &rh, &err), SB_OK, "%s", err.msg);
+    sb_quench_options cold = fast_options(cold_dir, cold_out, sizeof cold_out);
+    cold.tq = 500;
+    cold.branch_from = hot_dir;
+    /* Refused before anything runs: other parameters, or a branch below this T_q. */
+    sb_quench_options bad = fast_options(bad_dir, bad_out, sizeof bad_out);
+    bad.tq = 500;
+    bad.seed = 8;
+    bad.branch_from = hot_dir;
+    cr_expect_eq(sb_quench(&bad, &rc, &err), SB_ERR_INVALID_ARG);
+    cr_expect(strstr(err.msg, "seed") != NULL, "%s", err.msg);
+    tmp_dir(bad_dir, sizeof bad_dir, "branch_bad");
+    bad.seed = 7;
+    bad.tq = 900;
+    cr_expect_eq(sb_quench(&bad, &rc, &err), SB_ERR_INVALID_ARG);
+    cr_expect(strstr(err.msg, "ramp") != NULL, "%s", err.msg);
+
+    cr_assert_eq(sb_quench(&cold, &rc, &err), SB_OK, "%s", err.msg);
+    /* Only the cooling from 800 K to 500 K was run: 300 K at 1e14 K/s = 3 ps = 1500 steps. */
+    cr_expect_eq(rc.md_steps, rh.md_steps + 1500, "%lld vs %lld", (long long)rc.md_steps, (long long)rh.md_steps);
+    cr_expect_eq(rc.md_steps_run, 1500, "ran %lld MD steps", (long long)rc.md_steps_run);
+    sb_structure g = SB_STRUCTURE_INIT;
+    cr_assert_eq(sb_read_lammps_data(cold_out, &g, &err), SB_OK, "%s", err.msg);
+    cr_expect_eq(g.n, 256);
+    cr_expect(sbt_min_pair_distance(&g) > 2.0);
+    cr_expect(fabs(rc.pe_per_atom - (-4.85)) < 0.05, "energy %.4f", rc.pe_per_atom);
+    char json[4200];
+    snprintf(json, sizeof json, "%s/glass.json", cold_dir);
+    FILE *fp = fopen(json, "r");
+    cr_assert(fp);
+    char text[65536];
+    const size_t len = fread(text, 1, sizeof text - 1, fp);
+    fclose(fp);
+    text[len] = 0;
+    cr_expect(strstr(text, "\"branched_from\"") != NULL, "provenance does not name the branch");
+    sb_structure_free(&g);
+}
+
 Test(engine_quench, validation_before_lammps)
 {
     sb_quench_options o = sb_quench_options_default();
