@@ -39,7 +39,9 @@
  *
  * The plan (steps 1-2) and a gather of one atom's neighbours into caller buffers are also
  * exposed library-internally (neighbor_internal.h) for kernels that consume each atom's
- * neighbours once and need no stored list (the fused D2min kernel, src/strain/d2min.c).
+ * neighbours once and need no stored list (the fused D2min kernel, src/strain/d2min.c),
+ * with a faster form of the gather for the atoms of one bin: a tile of the bin's stencil
+ * candidates culled to the reach of the bin's atoms (nb_tile_build, nb_tile_gather).
  */
 #include "shearband/neighbor.h"
 
@@ -256,6 +258,7 @@ static sb_status plan_atoms(nb_plan *p, const sb_cell *cell, const double *x, si
     }
     const size_t seg_bins = p->ax[0].nb < 2 * (size_t)p->ax[0].m + 1 ? p->ax[0].nb
                                                                        : 2 * (size_t)p->ax[0].m + 1;
+    p->max_occupancy = max_occupancy;
     p->scratch_len = max_occupancy * seg_bins;
     if (p->scratch_len > n) p->scratch_len = n;
     free(next);
@@ -358,7 +361,18 @@ sb_status nb_plan_build(nb_plan *p, const sb_cell *cell, const double *x, size_t
     double w[3];
     sb_cell_widths(cell, w);
     sb_status st = plan_axes(p, w, cutoff, bin_factor, n, err);
-    if (st == SB_OK) st = plan_atoms(p, cell, x, n, err);
+    if (st == SB_OK) {
+        /* Tile cull margin: 1e-9 of the largest coordinate an image r_j + n H can have,
+         * against round-off of a few ulp in the distances being compared. */
+        const long reach = p->ax[0].m > p->ax[1].m ? (p->ax[0].m > p->ax[2].m ? p->ax[0].m : p->ax[2].m)
+                                                   : (p->ax[1].m > p->ax[2].m ? p->ax[1].m : p->ax[2].m);
+        const double extent = (double)(reach + 1) *
+                              (fabs(p->h[0][0]) + fabs(p->h[1][0]) + fabs(p->h[1][1]) +
+                               fabs(p->h[2][0]) + fabs(p->h[2][1]) + fabs(p->h[2][2]));
+        const double rcull = cutoff + 1e-9 * (cutoff + extent);
+        p->cull2 = rcull * rcull;
+        st = plan_atoms(p, cell, x, n, err);
+    }
     if (st != SB_OK) nb_plan_free(p);
     return st;
 }
@@ -443,6 +457,188 @@ size_t nb_plan_gather(const nb_plan *p, size_t ki, uint32_t *restrict kj_out,
                     dz_out[u] = rz[kj] + bz;
                 }
             }
+        }
+    }
+    return m;
+}
+
+int nb_tile_alloc(nb_tile *t, const nb_plan *p)
+{
+    memset(t, 0, sizeof *t);
+    /* A candidate is an atom of one of the span0 x span1 x span2 stencil offsets (a bin
+     * visited once per offset), each holding at most max_occupancy atoms. */
+    size_t cap = p->max_occupancy;
+    size_t segs = 1;
+    for (size_t b0 = 0; b0 < p->ax[0].nb; b0++) {
+        const size_t s = p->seg.start[b0 + 1] - p->seg.start[b0];
+        if (s > segs) segs = s;
+    }
+    for (int k = 0; k < 3; k++) cap *= 2 * (size_t)p->ax[k].m + 1;
+    t->cap = cap ? cap : 1;
+    t->gcap = segs * (2 * (size_t)p->ax[1].m + 1) * (2 * (size_t)p->ax[2].m + 1);
+    const size_t slots = t->cap + t->gcap; /* + one padding entry per group */
+    t->k = malloc(slots * sizeof *t->k);
+    t->rx = malloc(slots * sizeof *t->rx);
+    t->ry = malloc(slots * sizeof *t->ry);
+    t->rz = malloc(slots * sizeof *t->rz);
+    t->ok = malloc(slots * sizeof *t->ok);
+    t->gstart = malloc((t->gcap + 1) * sizeof *t->gstart);
+    t->sx = malloc(t->gcap * sizeof *t->sx);
+    t->sy = malloc(t->gcap * sizeof *t->sy);
+    t->sz = malloc(t->gcap * sizeof *t->sz);
+    return t->k && t->rx && t->ry && t->rz && t->ok && t->gstart && t->sx && t->sy && t->sz;
+}
+
+void nb_tile_free(nb_tile *t)
+{
+    free(t->k);
+    free(t->rx);
+    free(t->ry);
+    free(t->rz);
+    free(t->ok);
+    free(t->gstart);
+    free(t->sx);
+    free(t->sy);
+    free(t->sz);
+    memset(t, 0, sizeof *t);
+}
+
+size_t nb_tile_capacity(const nb_tile *t)
+{
+    return t->cap;
+}
+
+/* Pad the group that started at g0 to an even length with a candidate infinitely far away
+ * (never accepted), so that the pair-wise loops of nb_tile_gather need no odd tail. */
+static void tile_pad(nb_tile *t, size_t *n, size_t g0)
+{
+    if ((*n - g0) % 2 == 0) return;
+    t->k[*n] = 0;
+    t->rx[*n] = t->ry[*n] = t->rz[*n] = HUGE_VAL;
+    ++*n;
+}
+
+/* The stencil walk of nb_plan_gather, once per bin. A candidate is kept if its image is
+ * within sqrt(cull2) of the bounding box of the home atoms (a vectorised flag, then the
+ * same branch-free compaction); a new group starts when the image shift changes. */
+void nb_tile_build(nb_tile *t, const nb_plan *p, size_t q)
+{
+    const size_t h0 = p->bin_start[q], h1 = p->bin_start[q + 1];
+    const double *restrict rx = p->r, *restrict ry = p->r + p->n, *restrict rz = p->r + 2 * p->n;
+    t->n = t->ngroups = 0;
+    t->gstart[0] = 0;
+    if (h0 == h1) return;
+    double lox = rx[h0], hix = rx[h0], loy = ry[h0], hiy = ry[h0], loz = rz[h0], hiz = rz[h0];
+    for (size_t k = h0 + 1; k < h1; k++) {
+        lox = rx[k] < lox ? rx[k] : lox, hix = rx[k] > hix ? rx[k] : hix;
+        loy = ry[k] < loy ? ry[k] : loy, hiy = ry[k] > hiy ? ry[k] : hiy;
+        loz = rz[k] < loz ? rz[k] : loz, hiz = rz[k] > hiz ? rz[k] : hiz;
+    }
+    const nb_axis *a0 = &p->ax[0], *a1 = &p->ax[1], *a2 = &p->ax[2];
+    const nb_segments *sg = &p->seg;
+    const size_t nb0 = a0->nb, nb1 = a1->nb;
+    const size_t b0 = q % nb0, b1 = (q / nb0) % nb1, b2 = q / (nb0 * nb1);
+    const size_t span1 = 2 * (size_t)a1->m + 1, span2 = 2 * (size_t)a2->m + 1;
+    const size_t s0 = sg->start[b0], s1 = sg->start[b0 + 1];
+    const double (*h)[3] = p->h;
+    const double cull2 = p->cull2;
+    double *restrict ok = t->ok;
+    uint32_t *restrict tk = t->k;
+    size_t n = 0, ng = 0;
+    long gsh0 = 0, gsh1 = 0, gsh2 = 0; /* shift of the open group */
+    for (size_t t2 = 0; t2 < span2; t2++) {
+        const size_t n2 = a2->bin[b2 * span2 + t2];
+        const long sh2 = a2->shift[b2 * span2 + t2];
+        for (size_t t1 = 0; t1 < span1; t1++) {
+            const size_t n1 = a1->bin[b1 * span1 + t1];
+            const long sh1 = a1->shift[b1 * span1 + t1];
+            const size_t row = (n2 * nb1 + n1) * nb0;
+            for (size_t sgi = s0; sgi < s1; sgi++) {
+                const long sh0 = sg->shift[sgi];
+                const double sx = (double)sh0 * h[0][0] + (double)sh1 * h[1][0] + (double)sh2 * h[2][0];
+                const double sy = (double)sh1 * h[1][1] + (double)sh2 * h[2][1];
+                const double sz = (double)sh2 * h[2][2];
+                const size_t k0 = p->bin_start[row + sg->first[sgi]];
+                const size_t len = p->bin_start[row + sg->last[sgi] + 1] - k0;
+                /* the box moved by -n H instead of every candidate by +n H */
+                const double lx = lox - sx, hx = hix - sx, ly = loy - sy, hy = hiy - sy;
+                const double lz = loz - sz, hz = hiz - sz;
+#pragma omp simd
+                for (size_t u = 0; u < len; u++) {
+                    const double px = rx[k0 + u], py = ry[k0 + u], pz = rz[k0 + u];
+                    /* distance to the box: p minus p clamped into the box, per axis (selects
+                     * between variables vectorise; fmax, a libm call, and selects against
+                     * a constant 0 did not, with gcc 12) */
+                    double cx = px < lx ? lx : px, cy = py < ly ? ly : py, cz = pz < lz ? lz : pz;
+                    cx = cx > hx ? hx : cx;
+                    cy = cy > hy ? hy : cy;
+                    cz = cz > hz ? hz : cz;
+                    const double ex = px - cx, ey = py - cy, ez = pz - cz;
+                    ok[u] = ex * ex + ey * ey + ez * ez <= cull2 ? 1.0 : 0.0;
+                }
+                const int new_group = ng == 0 || sh0 != gsh0 || sh1 != gsh1 || sh2 != gsh2;
+                if (new_group && ng > 0) tile_pad(t, &n, t->gstart[ng - 1]);
+                const size_t n0 = n;
+                for (size_t u = 0; u < len; u++) {
+                    tk[n] = (uint32_t)(k0 + u);
+                    n += (size_t)(int64_t)ok[u]; /* one cvttsd2si; to size_t it is a branch */
+                }
+                if (n == n0) continue;
+                if (new_group) {
+                    t->gstart[ng] = n0;
+                    t->sx[ng] = sx;
+                    t->sy[ng] = sy;
+                    t->sz[ng] = sz;
+                    gsh0 = sh0, gsh1 = sh1, gsh2 = sh2;
+                    ng++;
+                }
+                for (size_t v = n0; v < n; v++) {
+                    const size_t kj = tk[v];
+                    t->rx[v] = rx[kj];
+                    t->ry[v] = ry[kj];
+                    t->rz[v] = rz[kj];
+                }
+            }
+        }
+    }
+    if (ng > 0) tile_pad(t, &n, t->gstart[ng - 1]);
+    t->n = n;
+    t->ngroups = ng;
+    t->gstart[ng] = n;
+}
+
+/* Per group: distances flagged in a vectorised loop, accepted tile slots compacted without
+ * branches, then their displacements, with the arithmetic of nb_plan_gather. */
+size_t nb_tile_gather(nb_tile *t, const nb_plan *p, size_t ki, uint32_t *restrict kj_out,
+                      double *restrict dx_out, double *restrict dy_out, double *restrict dz_out)
+{
+    const double *restrict rx = t->rx, *restrict ry = t->ry, *restrict rz = t->rz;
+    double *restrict ok = t->ok;
+    const double xi = p->r[ki], yi = p->r[p->n + ki], zi = p->r[2 * p->n + ki];
+    const double rc2 = p->rc2;
+    size_t m = 0;
+    for (size_t g = 0; g < t->ngroups; g++) {
+        const double bx = t->sx[g] - xi, by = t->sy[g] - yi, bz = t->sz[g] - zi;
+        const size_t u0 = t->gstart[g], u1 = t->gstart[g + 1];
+#pragma omp simd
+        for (size_t u = u0; u < u1; u++) {
+            const double dx = rx[u] + bx, dy = ry[u] + by, dz = rz[u] + bz;
+            const double r2 = dx * dx + dy * dy + dz * dz;
+            ok[u] = (r2 <= rc2 && r2 > 0.0) ? 1.0 : 0.0;
+        }
+        const size_t m0 = m;
+        for (size_t u = u0; u < u1; u += 2) { /* groups have even lengths (tile_pad) */
+            kj_out[m] = (uint32_t)u;
+            m += (size_t)(int64_t)ok[u];
+            kj_out[m] = (uint32_t)u + 1;
+            m += (size_t)(int64_t)ok[u + 1];
+        }
+        for (size_t v = m0; v < m; v++) {
+            const size_t u = kj_out[v];
+            dx_out[v] = rx[u] + bx;
+            dy_out[v] = ry[u] + by;
+            dz_out[v] = rz[u] + bz;
+            kj_out[v] = t->k[u];
         }
     }
     return m;

@@ -32,14 +32,17 @@
  *   - The fused kernel behind sb_d2min_compute never stores a list. Building and storing
  *     the full list (~1 M bonds, 28 MB at 32k atoms, written in atom order, then read
  *     back) was ~60 % of the time. Instead the kernel walks the binning plan of
- *     src/cell/neighbor.c (cell/neighbor_internal.h): atoms in bin order, and for each one
- *     nb_plan_gather() collects its ~30 neighbours (sorted index and d0, same set and same
- *     d0 bits as the list row) into small per-thread buffers that stay in L1; pass 1 sums W
- *     and Y (storing w beside d0), the 3x3 fit follows, pass 2 sums the residuals from the
- *     same buffers. U is kept in bin order (structure of arrays), so the U_j gathers hit a
- *     few nearby cache lines. The bond loops accumulate in scalars under omp simd, so they
- *     vectorise across bonds; only the order of the additions differs from the list
- *     kernel (agreement to round-off; test_d2min_fused.c requires 1e-12 relative).
+ *     src/cell/neighbor.c (cell/neighbor_internal.h) bin by bin: nb_tile_build() collects
+ *     once the stencil candidates that can reach any atom of the bin (~85 of ~180, culled
+ *     against the bounding box of the bin's ~4 atoms), then nb_tile_gather() gives each
+ *     atom of the bin its ~30 neighbours (sorted index and d0, same set, order and d0 bits
+ *     as the list row) into small per-thread buffers that stay in L1. Pass 1 sums W and Y
+ *     (storing w beside d0), the 3x3 fit follows, pass 2 sums the residuals from the same
+ *     buffers. U is kept in bin order (structure of arrays), so the U_j gathers hit a few
+ *     nearby cache lines. The bond loops sum in two explicit lanes, even and odd bonds
+ *     (d2min_pair: one SSE2 register with GNU C vector types, a struct otherwise, same
+ *     bits), the count padded to even with a zero bond; only the order of the additions
+ *     differs from the list kernel (test_d2min_fused.c requires 1e-12 relative).
  *   Tried and dropped (bench/README-d2min.md): finer bins (bin_factor 1.5-3: more rows,
  *   shorter segments, ~55 % more CPU time); sorting bins by s0 and cutting each stencil
  *   row to the s0 window that can hold neighbours (half the candidates, same instruction
@@ -50,12 +53,13 @@
  *   every atom's K first, hence a second walk (or a stored half list): the candidate
  *   tests, most of the time, would not be saved.
  *
- * Threads. Both kernels are parallel over atoms with OpenMP; the iteration for atom i
- * reads shared inputs and writes only the outputs of atom i (and its thread's own
- * buffers), and every neighbour set is full (i->j and j->i both visited), so no atomics
- * and no reductions are needed and the result is bitwise independent of the thread count.
- * Nothing is allocated inside the loops: buffers are sized once per thread from the plan
- * (nb_plan_max_candidates), and the 3x3 accumulators live on the stack.
+ * Threads. Both kernels are parallel over atoms (the fused one over bins) with OpenMP; the
+ * iteration for atom i reads shared inputs and writes only the outputs of atom i (and its
+ * thread's own buffers and tile), and every neighbour set is full (i->j and j->i both
+ * visited), so no atomics and no reductions are needed and the result is bitwise
+ * independent of the thread count (a bin's tile does not depend on which thread builds it).
+ * Nothing is allocated inside the loops: tile and buffers are sized once per thread from
+ * the plan (nb_tile_alloc), and the 3x3 accumulators live on the stack.
  */
 #include "shearband/strain.h"
 
@@ -104,7 +108,9 @@ static sb_status d2min_result_alloc(sb_d2min_result *r, size_t n, int gradient, 
     return SB_OK;
 }
 
-void sb_green_lagrange(const double J[9], double E[9])
+/* Static copies behind the public functions, so that the kernels inline them (calls to an
+ * exported function of the shared library go through the PLT and cannot be inlined). */
+static inline void d2min_green_lagrange(const double J[9], double E[9])
 {
     for (int a = 0; a < 3; a++)
         for (int b = 0; b < 3; b++) {
@@ -114,15 +120,25 @@ void sb_green_lagrange(const double J[9], double E[9])
         }
 }
 
-double sb_von_mises_strain(const double J[9])
+static inline double d2min_von_mises(const double J[9])
 {
     double E[9];
-    sb_green_lagrange(J, E);
+    d2min_green_lagrange(J, E);
     const double xx = E[0], yy = E[4], zz = E[8];
     const double xy = E[1], xz = E[2], yz = E[5];
     const double v = xy * xy + xz * xz + yz * yz +
                      ((xx - yy) * (xx - yy) + (xx - zz) * (xx - zz) + (yy - zz) * (yy - zz)) / 6.0;
     return sqrt(v);
+}
+
+void sb_green_lagrange(const double J[9], double E[9])
+{
+    d2min_green_lagrange(J, E);
+}
+
+double sb_von_mises_strain(const double J[9])
+{
+    return d2min_von_mises(J);
 }
 
 static sb_status d2min_check_options(const sb_d2min_options *o, sb_error *err)
@@ -291,7 +307,7 @@ sb_status sb_d2min_from_neighbors(const sb_cell *ref_cell, const double *ref_x,
             }
             out_sing[i] = 0;
             out_d2[i] = d2;
-            out_eta[i] = sb_von_mises_strain(J);
+            out_eta[i] = d2min_von_mises(J);
         }
         if (out_J) memcpy(out_J + 9 * i, J, sizeof J);
     }
@@ -363,7 +379,8 @@ static sb_status d2min_match_ids(const sb_structure *ref, const sb_structure *cu
         return sb_error_set(err, SB_ERR_NOMEM, "out of memory for %zu current positions", n);
     }
     for (size_t i = 0; i < n; i++) {
-        const size_t k = sb_structure_index_of(cur, order, ref->id[i]);
+        /* Both frames usually list the atoms in the same order: try i before searching. */
+        const size_t k = cur->id[i] == ref->id[i] ? i : sb_structure_index_of(cur, order, ref->id[i]);
         if (k == (size_t)-1) {
             free(order);
             free(cx);
@@ -442,16 +459,18 @@ sb_status sb_d2min_compute_reference(const sb_structure *ref, const sb_structure
     return st;
 }
 
-/* Per-thread buffers of the fused kernel: one atom's neighbours (sorted index, reference
- * bond d0, non-affine bond w), each of nb_plan_max_candidates() entries. */
+/* Per-thread buffers of the fused kernel: the candidate tile of the current bin, and one
+ * atom's neighbours (sorted index, reference bond d0, non-affine bond w), each of
+ * nb_tile_capacity() entries. */
 typedef struct d2min_buffers {
+    nb_tile tile;
     uint32_t *kj;
     double *d0x, *d0y, *d0z, *wx, *wy, *wz;
-    double *ok; /* scratch of nb_plan_gather */
 } d2min_buffers;
 
 static void d2min_buffers_free(d2min_buffers *b)
 {
+    nb_tile_free(&b->tile);
     free(b->kj);
     free(b->d0x);
     free(b->d0y);
@@ -459,13 +478,12 @@ static void d2min_buffers_free(d2min_buffers *b)
     free(b->wx);
     free(b->wy);
     free(b->wz);
-    free(b->ok);
 }
 
-static int d2min_buffers_alloc(d2min_buffers *b, size_t cap, size_t scratch)
+static int d2min_buffers_alloc(d2min_buffers *b, const nb_plan *p)
 {
-    const size_t m = cap ? cap : 1;
-    b->ok = malloc((scratch ? scratch : 1) * sizeof *b->ok);
+    const int ok = nb_tile_alloc(&b->tile, p);
+    const size_t m = nb_tile_capacity(&b->tile) + 1; /* + a padding bond */
     b->kj = malloc(m * sizeof *b->kj);
     b->d0x = malloc(m * sizeof *b->d0x);
     b->d0y = malloc(m * sizeof *b->d0y);
@@ -473,7 +491,128 @@ static int d2min_buffers_alloc(d2min_buffers *b, size_t cap, size_t scratch)
     b->wx = malloc(m * sizeof *b->wx);
     b->wy = malloc(m * sizeof *b->wy);
     b->wz = malloc(m * sizeof *b->wz);
-    return b->kj && b->d0x && b->d0y && b->d0z && b->wx && b->wy && b->wz && b->ok;
+    return ok && b->kj && b->d0x && b->d0y && b->d0z && b->wx && b->wy && b->wz;
+}
+
+/* Two lanes of doubles for the bond loops of the fused kernel: lane 0 sums the even bonds,
+ * lane 1 the odd ones, each in bond order, and the lanes are added at the end. With GNU C
+ * vector types gcc keeps each pair in one SSE2 register; the fallback struct does the same
+ * arithmetic lane by lane, so both give the same bits. (Scalar sums under an omp simd
+ * reduction, the previous form, were spilled to the stack in every iteration: 15 sums
+ * times the 4 lanes gcc chose for the uint32 indices do not fit 16 registers.) */
+#if defined(__GNUC__)
+typedef double d2min_pair __attribute__((vector_size(16)));
+static inline d2min_pair pair_load(const double *p)
+{
+    d2min_pair v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline void pair_store(double *p, d2min_pair v) { memcpy(p, &v, sizeof v); }
+static inline d2min_pair pair_set(double a, double b) { return (d2min_pair){a, b}; }
+static inline d2min_pair pair_add(d2min_pair a, d2min_pair b) { return a + b; }
+static inline d2min_pair pair_sub(d2min_pair a, d2min_pair b) { return a - b; }
+static inline d2min_pair pair_mul(d2min_pair a, d2min_pair b) { return a * b; }
+static inline double pair_sum(d2min_pair a) { return a[0] + a[1]; }
+#else
+typedef struct d2min_pair {
+    double v[2];
+} d2min_pair;
+static inline d2min_pair pair_load(const double *p) { return (d2min_pair){{p[0], p[1]}}; }
+static inline void pair_store(double *p, d2min_pair a) { p[0] = a.v[0], p[1] = a.v[1]; }
+static inline d2min_pair pair_set(double a, double b) { return (d2min_pair){{a, b}}; }
+static inline d2min_pair pair_add(d2min_pair a, d2min_pair b)
+{
+    return (d2min_pair){{a.v[0] + b.v[0], a.v[1] + b.v[1]}};
+}
+static inline d2min_pair pair_sub(d2min_pair a, d2min_pair b)
+{
+    return (d2min_pair){{a.v[0] - b.v[0], a.v[1] - b.v[1]}};
+}
+static inline d2min_pair pair_mul(d2min_pair a, d2min_pair b)
+{
+    return (d2min_pair){{a.v[0] * b.v[0], a.v[1] * b.v[1]}};
+}
+static inline double pair_sum(d2min_pair a) { return a.v[0] + a.v[1]; }
+#endif
+
+/* acc += a * b */
+static inline d2min_pair pair_madd(d2min_pair acc, d2min_pair a, d2min_pair b)
+{
+    return pair_add(acc, pair_mul(a, b));
+}
+
+/* Pass 1 of the fused kernel for sorted atom k and its m bonds (m even): w = U_j - U_k
+ * is stored for pass 2, and W = sum w d0^T and Y = sum d0 d0^T (upper triangle) are
+ * returned. Y has its own loop: with W's 9 sums, 15 pairs would not fit 16 registers. */
+static void d2min_sums(size_t m, const uint32_t *restrict kj, const double *restrict d0x,
+                       const double *restrict d0y, const double *restrict d0z,
+                       const double *restrict Ux, const double *restrict Uy,
+                       const double *restrict Uz, size_t k, double *restrict wx,
+                       double *restrict wy, double *restrict wz, double W[3][3], double Y[3][3])
+{
+    const d2min_pair ui0 = pair_set(Ux[k], Ux[k]), ui1 = pair_set(Uy[k], Uy[k]);
+    const d2min_pair ui2 = pair_set(Uz[k], Uz[k]), zero = pair_set(0.0, 0.0);
+    d2min_pair w00 = zero, w01 = zero, w02 = zero, w10 = zero, w11 = zero, w12 = zero;
+    d2min_pair w20 = zero, w21 = zero, w22 = zero;
+    for (size_t t = 0; t < m; t += 2) {
+        const size_t j0 = kj[t], j1 = kj[t + 1];
+        const d2min_pair ax = pair_load(d0x + t), ay = pair_load(d0y + t), az = pair_load(d0z + t);
+        const d2min_pair vx = pair_sub(pair_set(Ux[j0], Ux[j1]), ui0);
+        const d2min_pair vy = pair_sub(pair_set(Uy[j0], Uy[j1]), ui1);
+        const d2min_pair vz = pair_sub(pair_set(Uz[j0], Uz[j1]), ui2);
+        pair_store(wx + t, vx);
+        pair_store(wy + t, vy);
+        pair_store(wz + t, vz);
+        w00 = pair_madd(w00, vx, ax);
+        w01 = pair_madd(w01, vx, ay);
+        w02 = pair_madd(w02, vx, az);
+        w10 = pair_madd(w10, vy, ax);
+        w11 = pair_madd(w11, vy, ay);
+        w12 = pair_madd(w12, vy, az);
+        w20 = pair_madd(w20, vz, ax);
+        w21 = pair_madd(w21, vz, ay);
+        w22 = pair_madd(w22, vz, az);
+    }
+    d2min_pair y00 = zero, y01 = zero, y02 = zero, y11 = zero, y12 = zero, y22 = zero;
+    for (size_t t = 0; t < m; t += 2) {
+        const d2min_pair ax = pair_load(d0x + t), ay = pair_load(d0y + t), az = pair_load(d0z + t);
+        y00 = pair_madd(y00, ax, ax);
+        y01 = pair_madd(y01, ax, ay);
+        y02 = pair_madd(y02, ax, az);
+        y11 = pair_madd(y11, ay, ay);
+        y12 = pair_madd(y12, ay, az);
+        y22 = pair_madd(y22, az, az);
+    }
+    W[0][0] = pair_sum(w00), W[0][1] = pair_sum(w01), W[0][2] = pair_sum(w02);
+    W[1][0] = pair_sum(w10), W[1][1] = pair_sum(w11), W[1][2] = pair_sum(w12);
+    W[2][0] = pair_sum(w20), W[2][1] = pair_sum(w21), W[2][2] = pair_sum(w22);
+    Y[0][0] = pair_sum(y00), Y[0][1] = pair_sum(y01), Y[0][2] = pair_sum(y02);
+    Y[1][1] = pair_sum(y11), Y[1][2] = pair_sum(y12), Y[2][2] = pair_sum(y22);
+}
+
+/* Pass 2: sum over the m bonds (m even) of |w - K d0|^2, in the two lanes of pass 1. */
+static double d2min_residual(size_t m, const double *restrict d0x, const double *restrict d0y,
+                             const double *restrict d0z, const double *restrict wx,
+                             const double *restrict wy, const double *restrict wz,
+                             const double K[3][3])
+{
+    d2min_pair k[3][3];
+    for (int a = 0; a < 3; a++)
+        for (int c = 0; c < 3; c++) k[a][c] = pair_set(K[a][c], K[a][c]);
+    d2min_pair d2 = pair_set(0.0, 0.0);
+    for (size_t t = 0; t < m; t += 2) {
+        const d2min_pair ax = pair_load(d0x + t), ay = pair_load(d0y + t), az = pair_load(d0z + t);
+        /* r_a = w_a - (K_a0 d0x + K_a1 d0y + K_a2 d0z), as in sb_d2min_from_neighbors */
+        const d2min_pair r0 = pair_sub(pair_load(wx + t),
+                                       pair_madd(pair_madd(pair_mul(k[0][0], ax), k[0][1], ay), k[0][2], az));
+        const d2min_pair r1 = pair_sub(pair_load(wy + t),
+                                       pair_madd(pair_madd(pair_mul(k[1][0], ax), k[1][1], ay), k[1][2], az));
+        const d2min_pair r2 = pair_sub(pair_load(wz + t),
+                                       pair_madd(pair_madd(pair_mul(k[2][0], ax), k[2][1], ay), k[2][2], az));
+        d2 = pair_add(d2, pair_madd(pair_madd(pair_mul(r0, r0), r1, r1), r2, r2));
+    }
+    return pair_sum(d2);
 }
 
 sb_status sb_d2min_compute(const sb_structure *ref, const sb_structure *cur,
@@ -521,7 +660,6 @@ sb_status sb_d2min_compute(const sb_structure *ref, const sb_structure *cur,
     free(cx);
     double M[3][3];
     d2min_affine_map(&ref->cell, &cur->cell, M);
-    const size_t cap = nb_plan_max_candidates(&p);
     const double tol = o.singular_tol;
     double *out_d2 = res->d2min, *out_eta = res->shear_strain, *out_J = res->gradient;
     unsigned char *out_sing = res->singular;
@@ -529,14 +667,14 @@ sb_status sb_d2min_compute(const sb_structure *ref, const sb_structure *cur,
     size_t nsing = 0;
     int nomem = 0;
 
-    /* Ownership: the thread that handles sorted atom k writes only the outputs of atom
+    /* Ownership: the thread that handles bin q writes only the outputs of its atoms
      * orig[k] (a permutation), and its own buffers; the plan and Us are read-only. */
 #ifdef _OPENMP
 #pragma omp parallel reduction(+ : nsing)
 #endif
     {
         d2min_buffers b;
-        const int ok = d2min_buffers_alloc(&b, cap, p.scratch_len);
+        const int ok = d2min_buffers_alloc(&b, &p);
         if (!ok) {
 #ifdef _OPENMP
 #pragma omp atomic write
@@ -546,71 +684,32 @@ sb_status sb_d2min_compute(const sb_structure *ref, const sb_structure *cur,
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
-        for (size_t k = 0; k < n; k++) {
-            if (!ok) continue;
-            const size_t m = nb_plan_gather(&p, k, b.kj, b.d0x, b.d0y, b.d0z, b.ok);
-            const double ui0 = Ux[k], ui1 = Uy[k], ui2 = Uz[k];
-            const uint32_t *restrict kj = b.kj;
-            const double *restrict d0x = b.d0x, *restrict d0y = b.d0y, *restrict d0z = b.d0z;
-            double *restrict wx = b.wx, *restrict wy = b.wy, *restrict wz = b.wz;
-            /* Pass 1: W = sum w d0^T and Y = sum d0 d0^T in scalars, so that the loop
-             * vectorises across bonds (lane partial sums: the order of the additions, not
-             * the terms, differs from sb_d2min_from_neighbors). */
-            double w00 = 0, w01 = 0, w02 = 0, w10 = 0, w11 = 0, w12 = 0, w20 = 0, w21 = 0,
-                   w22 = 0, y00 = 0, y01 = 0, y02 = 0, y11 = 0, y12 = 0, y22 = 0;
-#pragma omp simd reduction(+ : w00, w01, w02, w10, w11, w12, w20, w21, w22) \
-    reduction(+ : y00, y01, y02, y11, y12, y22)
-            for (size_t t = 0; t < m; t++) {
-                const size_t j = kj[t];
-                const double ax = d0x[t], ay = d0y[t], az = d0z[t];
-                const double vx = Ux[j] - ui0, vy = Uy[j] - ui1, vz = Uz[j] - ui2;
-                wx[t] = vx;
-                wy[t] = vy;
-                wz[t] = vz;
-                w00 += vx * ax;
-                w01 += vx * ay;
-                w02 += vx * az;
-                w10 += vy * ax;
-                w11 += vy * ay;
-                w12 += vy * az;
-                w20 += vz * ax;
-                w21 += vz * ay;
-                w22 += vz * az;
-                y00 += ax * ax;
-                y01 += ax * ay;
-                y02 += ax * az;
-                y11 += ay * ay;
-                y12 += ay * az;
-                y22 += az * az;
-            }
-            const double W[3][3] = {{w00, w01, w02}, {w10, w11, w12}, {w20, w21, w22}};
-            double Y[3][3] = {{y00, y01, y02}, {0, y11, y12}, {0, 0, y22}}, K[3][3], J[9];
-            const size_t i = p.orig[k];
-            out_nn[i] = (uint32_t)m;
-            if (d2min_fit(W, Y, (uint32_t)m, M, tol, K, J)) {
-                out_sing[i] = 1;
-                out_d2[i] = 0.0;
-                out_eta[i] = 0.0;
-                nsing++;
-            } else {
-                /* Pass 2 over the bonds still in L1: residual w - K d0. */
-                const double k00 = K[0][0], k01 = K[0][1], k02 = K[0][2], k10 = K[1][0],
-                             k11 = K[1][1], k12 = K[1][2], k20 = K[2][0], k21 = K[2][1],
-                             k22 = K[2][2];
-                double d2 = 0.0;
-#pragma omp simd reduction(+ : d2)
-                for (size_t t = 0; t < m; t++) {
-                    const double ax = d0x[t], ay = d0y[t], az = d0z[t];
-                    const double r0 = wx[t] - (k00 * ax + k01 * ay + k02 * az);
-                    const double r1 = wy[t] - (k10 * ax + k11 * ay + k12 * az);
-                    const double r2 = wz[t] - (k20 * ax + k21 * ay + k22 * az);
-                    d2 += r0 * r0 + r1 * r1 + r2 * r2;
+        for (size_t q = 0; q < p.nbins; q++) {
+            if (!ok || p.bin_start[q] == p.bin_start[q + 1]) continue;
+            nb_tile_build(&b.tile, &p, q);
+            for (size_t k = p.bin_start[q]; k < p.bin_start[q + 1]; k++) {
+                const size_t m = nb_tile_gather(&b.tile, &p, k, b.kj, b.d0x, b.d0y, b.d0z);
+                /* Pad to an even count with a zero bond to atom k itself (w = 0, d0 = 0):
+                 * it adds exact zeros to every sum. */
+                const size_t m2 = m + (m & 1);
+                b.kj[m] = (uint32_t)k;
+                b.d0x[m] = b.d0y[m] = b.d0z[m] = 0.0;
+                double W[3][3], Y[3][3], K[3][3], J[9];
+                d2min_sums(m2, b.kj, b.d0x, b.d0y, b.d0z, Ux, Uy, Uz, k, b.wx, b.wy, b.wz, W, Y);
+                const size_t i = p.orig[k];
+                out_nn[i] = (uint32_t)m;
+                if (d2min_fit(W, Y, (uint32_t)m, M, tol, K, J)) {
+                    out_sing[i] = 1;
+                    out_d2[i] = 0.0;
+                    out_eta[i] = 0.0;
+                    nsing++;
+                } else {
+                    out_sing[i] = 0;
+                    out_d2[i] = d2min_residual(m2, b.d0x, b.d0y, b.d0z, b.wx, b.wy, b.wz, K);
+                    out_eta[i] = d2min_von_mises(J);
                 }
-                out_sing[i] = 0;
-                out_d2[i] = d2;
-                out_eta[i] = sb_von_mises_strain(J);
+                if (out_J) memcpy(out_J + 9 * i, J, sizeof J);
             }
-            if (out_J) memcpy(out_J + 9 * i, J, sizeof J);
         }
         d2min_buffers_free(&b);
     }
@@ -618,8 +717,7 @@ sb_status sb_d2min_compute(const sb_structure *ref, const sb_structure *cur,
     nb_plan_free(&p);
     if (nomem) {
         sb_d2min_result_free(res);
-        return sb_error_set(err, SB_ERR_NOMEM, "out of memory for D2min buffers of %zu entries",
-                            cap);
+        return sb_error_set(err, SB_ERR_NOMEM, "out of memory for D2min buffers");
     }
     res->n_singular = nsing;
     return SB_OK;
