@@ -273,7 +273,13 @@ static sb_status render_figures(const sb_survey_options *opt, double *const *gam
     char base[4200];
     sb_figure *fig = NULL;
     sb_figure_options fo = sb_figure_options_default();
-    fo.title = "C({/Symbol g}) over the survey";
+    /* Titles carry the sample size: a CDF of 6 cases and one of 48 look alike. */
+    size_t ncases = 0;
+    for (size_t k = 0; k < nc; k++) ncases = counts[k] > ncases ? counts[k] : ncases;
+    char title[160];
+    snprintf(title, sizeof title, "C({/Symbol g}) over %zu cases with a band, %zu glass%s", ncases, opt->nglasses,
+             opt->nglasses == 1 ? "" : "es");
+    fo.title = title;
     sb_status rc = sb_figure_cdf(&fig, nc, counts, curves, labels, &fo, err);
     if (rc == SB_OK) rc = sb_path_join(base, sizeof base, opt->out_dir, "gamma_cdf", err);
     if (rc == SB_OK) rc = sb_plot_render(fig, base, err);
@@ -281,7 +287,8 @@ static sb_status render_figures(const sb_survey_options *opt, double *const *gam
     fig = NULL;
     if (rc != SB_OK) return rc;
     fo = sb_figure_options_default();
-    fo.title = "mean {/Symbol g} with bootstrap confidence interval";
+    snprintf(title, sizeof title, "mean {/Symbol g}, %.0f %% bootstrap CI (%zu cases)", 100 * opt->ci_level, ncases);
+    fo.title = title;
     fo.ymin = 0.0;
     fo.ymax = 1.05;
     rc = sb_figure_bars(&fig, nc, labels, mean, lo, hi, 0.5, "no predictive power", &fo, err);
