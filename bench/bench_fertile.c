@@ -4,16 +4,22 @@
  * network) -- so that the cost of each is visible. The glass is examples/cu50zr50_864.data
  * replicated NX x NY x NZ (default 3 x 3 x 4 = 31,104 atoms); the network is the default
  * architecture of the chosen SDM kind (or --model FILE), with random weights: inference cost
- * does not depend on the weight values.
+ * does not depend on the weight values. peak_rss_mb is the process's high-water mark after
+ * the timed part (before the optional dumps).
+ *
+ * For the PyTorch peer (bench/fertile_peer.py): --dump-glass writes the replicated glass as
+ * LAMMPS data, with the loading rotation on its comment line, and --dump-maps the first N
+ * maps as raw float32, to check the peer's SDM against.
  *
  * usage: bench_fertile [--sdm proj_xy|proj_3|grid3d] [--threads N] [--backend NAME]
- *                      [--model FILE] [--rep NX,NY,NZ] [--dump-maps FILE N]
+ *                      [--model FILE] [--rep NX,NY,NZ] [--dump-maps FILE N] [--dump-glass FILE]
  * Prints one line "fertile-bench key=value ...".
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "shearband/fertile.h"
@@ -59,7 +65,7 @@ int main(int argc, char **argv)
 {
     sb_sdm_kind kind = SB_SDM_PROJ_XY;
     int threads = 1, rep[3] = {3, 3, 4};
-    const char *backend = NULL, *model_path = NULL, *dump = NULL;
+    const char *backend = NULL, *model_path = NULL, *dump = NULL, *dump_glass = NULL;
     long ndump = 0;
     for (int a = 1; a < argc; a++) {
         if (!strcmp(argv[a], "--sdm") && a + 1 < argc) kind = (sb_sdm_kind)sb_sdm_kind_from_name(argv[++a]);
@@ -68,6 +74,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[a], "--model") && a + 1 < argc) model_path = argv[++a];
         else if (!strcmp(argv[a], "--rep") && a + 1 < argc) sscanf(argv[++a], "%d,%d,%d", &rep[0], &rep[1], &rep[2]);
         else if (!strcmp(argv[a], "--dump-maps") && a + 2 < argc) dump = argv[++a], ndump = atol(argv[++a]);
+        else if (!strcmp(argv[a], "--dump-glass") && a + 1 < argc) dump_glass = argv[++a];
         else {
             fprintf(stderr, "bench_fertile: bad argument %s\n", argv[a]);
             return 2;
@@ -128,10 +135,20 @@ int main(int argc, char **argv)
         return 1;
     }
     const double t_pred = now() - t2;
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    if (dump_glass) {
+        char comment[128];
+        snprintf(comment, sizeof comment, "bench_fertile glass, orientation 5 rot %d %d %d %d %d %d %d %d %d",
+                 o.R[0][0], o.R[0][1], o.R[0][2], o.R[1][0], o.R[1][1], o.R[1][2], o.R[2][0], o.R[2][1], o.R[2][2]);
+        if (sb_write_lammps_data(dump_glass, &big, comment, &err) != SB_OK) {
+            fprintf(stderr, "%s\n", err.msg);
+            return 1;
+        }
+    }
     if (dump) {
         /* first N maps of orientation 5 as raw float32, for the PyTorch peer */
         FILE *fp = fopen(dump, "wb");
-        for (size_t k = 0; k < (size_t)ndump; k++) atoms[k % (size_t)fo.batch] = k;
         float *all = malloc((size_t)ndump * msz * sizeof *all);
         size_t *ids = malloc((size_t)ndump * sizeof *ids);
         for (long k = 0; k < ndump; k++) ids[k] = (size_t)k;
@@ -141,9 +158,10 @@ int main(int argc, char **argv)
         free(all), free(ids);
     }
     printf("fertile-bench impl=shearband-%s sdm=%s atoms=%zu threads=%d builder_s=%.3f maps_s=%.3f "
-           "predict_s=%.3f total_s=%.3f maps_per_s=%.0f\n",
+           "predict_s=%.3f total_s=%.3f maps_per_s=%.0f peak_rss_mb=%.0f\n",
            backend ? backend : sb_nn_default_backend(), sb_sdm_kind_name(kind), big.n, threads, t_build,
-           t_maps, t_pred, t_build + t_pred, (double)big.n / t_maps);
+           t_maps, t_pred, t_build + t_pred, (double)big.n / t_maps,
+           (double)ru.ru_maxrss / 1024.0);
     free(x), free(atoms), free(prob);
     sb_sdm_builder_free(b);
     sb_nn_model_free(m);

@@ -12,8 +12,9 @@
  *
  * Rendering. A Gaussian is separable, so each atom adds an outer product of two (three)
  * short 1D weight vectors covering +-3 sigma: O(pixels within 3 sigma) per atom, no
- * transcendental work per pixel beyond the 1D weights. Maps are accumulated in float32
- * directly in the caller's buffer: the thread that owns atom i writes only map i.
+ * transcendental work per pixel (the 1D weights come from a recurrence, two exp() per axis,
+ * see gauss_taps). Maps are accumulated in float32 directly in the caller's buffer: the
+ * thread that owns atom i writes only map i.
  */
 #include "shearband/sdm.h"
 
@@ -195,49 +196,71 @@ sb_status sb_sdm_builder_create(sb_sdm_builder **out, const sb_structure *st, co
     return SB_OK;
 }
 
-/* 1D Gaussian weights of the pixels within 3 sigma of coordinate u (pixel centres at
- * -h + (k + 1/2) pix). Returns the first pixel index in *k0 and the count (0 if none). */
-static int gauss_taps(double u, double h, double pix, int grid, double sigma, double *w, int *k0)
+/* Constants of the 1D Gaussian weights, fixed per builder. */
+typedef struct sdm_taps {
+    double h, pix, reach_pix; /* half-width, pixel size (A), 3 sigma in pixels */
+    double c, q2;             /* 1 / (2 sigma^2) and exp(-2 c pix^2) */
+    int grid;
+} sdm_taps;
+
+static sdm_taps taps_of(const sb_sdm_params *p)
 {
-    const double reach = 3.0 * sigma;
-    int lo = (int)ceil((u - reach + h) / pix - 0.5);
-    int hi = (int)floor((u + reach + h) / pix - 0.5);
+    const double pix = 2.0 * p->half_width / p->grid, c = 1.0 / (2.0 * p->sigma * p->sigma);
+    return (sdm_taps){.h = p->half_width, .pix = pix, .reach_pix = 3.0 * p->sigma / pix, .c = c,
+                      .q2 = exp(-2.0 * c * pix * pix), .grid = p->grid};
+}
+
+/* 1D Gaussian weights of the pixels within 3 sigma of coordinate u (pixel centres at
+ * -h + (k + 1/2) pix). Returns the first pixel index in *k0 and the count (0 if none).
+ *
+ * The weights come from a recurrence instead of one exp() per pixel (the exp()s were half
+ * of the map cost): with d_k = d_0 + k pix the offset of pixel k from u,
+ * w_{k+1} = w_k g_k with g_k = exp(-c (2 d_k pix + pix^2)), and g_{k+1} = g_k q2. Two exp()
+ * per axis; each weight is at most ~2 * 7 roundings away from exp(-c d_k^2), i.e. exact
+ * to round-off for the 7 or so taps within 3 sigma. */
+static int gauss_taps(double u, const sdm_taps *t, double *w, int *k0)
+{
+    const double x = (u + t->h) / t->pix - 0.5; /* u in pixel-index units */
+    int lo = (int)ceil(x - t->reach_pix);
+    int hi = (int)floor(x + t->reach_pix);
     if (lo < 0) lo = 0;
-    if (hi > grid - 1) hi = grid - 1;
+    if (hi > t->grid - 1) hi = t->grid - 1;
     if (hi < lo) return 0;
-    const double inv2s2 = 1.0 / (2.0 * sigma * sigma);
-    for (int k = lo; k <= hi; k++) {
-        const double dc = -h + (k + 0.5) * pix - u;
-        w[k - lo] = exp(-dc * dc * inv2s2);
+    const double d0 = -t->h + (lo + 0.5) * t->pix - u;
+    double wk = exp(-t->c * d0 * d0), gk = exp(-t->c * t->pix * (2.0 * d0 + t->pix));
+    for (int k = 0; k <= hi - lo; k++) {
+        w[k] = wk;
+        wk *= gk;
+        gk *= t->q2;
     }
     *k0 = lo;
     return hi - lo + 1;
 }
 
 /* Add one atom at in-plane coordinates (u, v) to the G x G image img. */
-static void splat2d(float *img, double u, double v, const sb_sdm_params *p, double pix, double norm)
+static void splat2d(float *img, double u, double v, const sdm_taps *t, double norm)
 {
     double wu[SDM_MAX_TAP], wv[SDM_MAX_TAP];
     int u0, v0;
-    const int nu = gauss_taps(u, p->half_width, pix, p->grid, p->sigma, wu, &u0);
+    const int nu = gauss_taps(u, t, wu, &u0);
     if (!nu) return;
-    const int nv = gauss_taps(v, p->half_width, pix, p->grid, p->sigma, wv, &v0);
+    const int nv = gauss_taps(v, t, wv, &v0);
     for (int r = 0; r < nv; r++) {
-        float *row = img + (size_t)(v0 + r) * (size_t)p->grid + u0;
+        float *row = img + (size_t)(v0 + r) * (size_t)t->grid + u0;
         const double wr = wv[r] * norm;
         for (int c = 0; c < nu; c++) row[c] += (float)(wr * wu[c]);
     }
 }
 
-static void splat3d(float *vol, const double X[3], const sb_sdm_params *p, double pix, double norm)
+static void splat3d(float *vol, const double X[3], const sdm_taps *t, double norm)
 {
     double w[3][SDM_MAX_TAP];
     int k0[3], nk[3];
     for (int a = 0; a < 3; a++) {
-        nk[a] = gauss_taps(X[a], p->half_width, pix, p->grid, p->sigma, w[a], &k0[a]);
+        nk[a] = gauss_taps(X[a], t, w[a], &k0[a]);
         if (!nk[a]) return;
     }
-    const size_t g = (size_t)p->grid;
+    const size_t g = (size_t)t->grid;
     /* Layout [x][y][z] with z fastest. */
     for (int i = 0; i < nk[0]; i++)
         for (int j = 0; j < nk[1]; j++) {
@@ -252,7 +275,8 @@ static void render_one(const sb_sdm_builder *b, size_t ci, const int rot[3][3], 
 {
     const sb_sdm_params *p = &b->p;
     const double h = p->half_width, a = b->a;
-    const double pix = 2.0 * h / p->grid;
+    const sdm_taps t = taps_of(p);
+    const double(*H)[3] = b->cell.h;
     const size_t plane = (size_t)p->grid * (size_t)p->grid;
     const size_t msize = sb_sdm_map_size(p);
     memset(out, 0, msize * sizeof *out);
@@ -280,25 +304,26 @@ static void render_one(const sb_sdm_builder *b, size_t ci, const int rot[3][3], 
                 for (size_t k = b->bin_start[bin]; k < b->bin_start[bin + 1]; k++) {
                     const double ds[3] = {b->s[3 * k] + shx - si[0], b->s[3 * k + 1] + shy - si[1],
                                           b->s[3 * k + 2] + shz - si[2]};
-                    double d[3];
-                    sb_cell_frac_to_vec(&b->cell, ds, d);
+                    /* sb_cell_frac_to_vec, inlined: this runs for every candidate */
+                    const double d[3] = {ds[0] * H[0][0] + ds[1] * H[1][0] + ds[2] * H[2][0],
+                                         ds[1] * H[1][1] + ds[2] * H[2][1], ds[2] * H[2][2]};
                     if (fabs(d[0]) > a || fabs(d[1]) > a || fabs(d[2]) > a) continue;
                     double X[3];
                     for (int r = 0; r < 3; r++) X[r] = rot[r][0] * d[0] + rot[r][1] * d[1] + rot[r][2] * d[2];
                     const int ch = b->channel[k];
                     switch (p->kind) {
                     case SB_SDM_PROJ_XY:
-                        if (fabs(X[2]) <= h) splat2d(out + (size_t)ch * plane, X[0], X[1], p, pix, norm2);
+                        if (fabs(X[2]) <= h) splat2d(out + (size_t)ch * plane, X[0], X[1], &t, norm2);
                         break;
                     case SB_SDM_PROJ_3: {
                         const int ns = p->nspecies;
-                        if (fabs(X[2]) <= h) splat2d(out + (size_t)ch * plane, X[0], X[1], p, pix, norm2);
-                        if (fabs(X[1]) <= h) splat2d(out + (size_t)(ns + ch) * plane, X[0], X[2], p, pix, norm2);
-                        if (fabs(X[0]) <= h) splat2d(out + (size_t)(2 * ns + ch) * plane, X[1], X[2], p, pix, norm2);
+                        if (fabs(X[2]) <= h) splat2d(out + (size_t)ch * plane, X[0], X[1], &t, norm2);
+                        if (fabs(X[1]) <= h) splat2d(out + (size_t)(ns + ch) * plane, X[0], X[2], &t, norm2);
+                        if (fabs(X[0]) <= h) splat2d(out + (size_t)(2 * ns + ch) * plane, X[1], X[2], &t, norm2);
                         break;
                     }
                     case SB_SDM_GRID3D:
-                        splat3d(out + (size_t)ch * plane * (size_t)p->grid, X, p, pix, norm3);
+                        splat3d(out + (size_t)ch * plane * (size_t)p->grid, X, &t, norm3);
                         break;
                     }
                 }
