@@ -38,8 +38,13 @@ for f in datasets/runs/*/labels_s0.100_f0.050.txt; do [[ -f $f ]] && labels+=("$
 have() { compgen -G "datasets/runs/${1}_o*/labels_s0.100_f0.050.txt" > /dev/null; }
 test_samples=$(for g in g004 g005; do have $g && echo $g; done | paste -sd, -)
 have g003 || { echo "train-model: no validation labels (g003) yet" >&2; exit 1; }
-[[ -n $test_samples ]] || { echo "train-model: no test labels (g004, g005) yet" >&2; exit 1; }
-"$SB" dataset make "${labels[@]}" -o "$work/dataset.txt" --val-samples g003 --test-samples "$test_samples"
+split=(--val-samples g003)
+if [[ -n $test_samples ]]; then
+  split+=(--test-samples "$test_samples")
+else
+  echo "train-model: WARNING: no test labels (g004, g005) yet: only validation metrics" >&2
+fi
+"$SB" dataset make "${labels[@]}" -o "$work/dataset.txt" "${split[@]}"
 "$SB" dataset show "$work/dataset.txt" | tail -1
 
 keep() { # MODEL: copy the model and its reports into models/
