@@ -35,12 +35,14 @@ static const char usage[] =
     "      --threads N          OpenMP threads (default: OMP_NUM_THREADS)\n"
     "      --backend NAME       dnnl | reference (default: dnnl when built)\n"
     "      --resume             continue from MODEL.ckpt\n"
+    "      --no-augment         no symmetry augmentation (default: each training map under\n"
+    "                           a random symmetry of simple shear: half turn about Z, mirror Z)\n"
     "      --no-figure          skip the learning-curve figure\n"
     "  -h, --help               this text\n";
 
 enum {
     OPT_SDM = 256, OPT_HW, OPT_GRID, OPT_SIGMA, OPT_ARCH, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_SEED,
-    OPT_NPP, OPT_PW, OPT_PAT, OPT_MON, OPT_THREADS, OPT_BACKEND, OPT_RESUME, OPT_NOFIG
+    OPT_NPP, OPT_PW, OPT_PAT, OPT_MON, OPT_THREADS, OPT_BACKEND, OPT_RESUME, OPT_NOFIG, OPT_NOAUG
 };
 
 int cmd_train(int argc, char **argv)
@@ -55,6 +57,7 @@ int cmd_train(int argc, char **argv)
         {"patience", required_argument, NULL, OPT_PAT}, {"monitor", required_argument, NULL, OPT_MON},
         {"threads", required_argument, NULL, OPT_THREADS}, {"backend", required_argument, NULL, OPT_BACKEND},
         {"resume", no_argument, NULL, OPT_RESUME}, {"no-figure", no_argument, NULL, OPT_NOFIG},
+        {"no-augment", no_argument, NULL, OPT_NOAUG},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     sb_train_options o = sb_train_options_default();
     double hw = -1, sigma = -1, v;
@@ -120,6 +123,7 @@ int cmd_train(int argc, char **argv)
         case OPT_BACKEND: o.backend = optarg; break;
         case OPT_RESUME: o.resume = true; break;
         case OPT_NOFIG: o.figure = false; break;
+        case OPT_NOAUG: o.augment = false; break;
         case 'h': fputs(usage, stdout); return CLI_OK;
         default: return cli_usage_error("train", "unknown option");
         }

@@ -71,6 +71,8 @@ typedef struct sb_train_options {
     int threads;           /* OpenMP threads (0: leave as is) */
     const char *backend;   /* NULL: sb_nn_default_backend() */
     double neg_per_pos;    /* negatives per positive per epoch (3; 0: all negatives) */
+    bool augment;          /* each training map under a random symmetry of simple shear
+                              (sb_sdm_symmetry: half turn about Z, mirror Z; true) */
     bool pos_weight_auto;  /* pos_weight = n_neg / n_pos of the epoch (true) */
     float pos_weight;      /* used when !pos_weight_auto (1) */
     int patience;          /* epochs without improvement before stopping (5; 0: never stop) */

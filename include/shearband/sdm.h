@@ -78,6 +78,16 @@ void sb_sdm_builder_free(sb_sdm_builder *b);
 sb_status sb_sdm_compute(sb_sdm_builder *b, const size_t *atoms, size_t count, const int rot[3][3],
                          float *out, sb_error *err);
 
+/* Symmetries of simple shear (shear along X on planes normal to Y, the loading of
+ * shearband/shear.h): the half turn about Z, (X, Y, Z) -> (-X, -Y, Z), and the mirror
+ * Z -> -Z leave the loading, and so D2min and the fertile-site labels, unchanged. On a map
+ * each is an exact reversal of pixel (voxel) indices, because pixel centres sit
+ * symmetrically about the atom: sb_sdm_symmetry applies them in place (sym bit 0: half
+ * turn, bit 1: mirror; 0..3), so training can multiply its examples by four. The result
+ * equals the map of the transformed neighbourhood to rounding. */
+enum { SB_SDM_HALF_TURN_Z = 1, SB_SDM_MIRROR_Z = 2 };
+void sb_sdm_symmetry(const sb_sdm_params *p, float *map, unsigned sym);
+
 #ifdef __cplusplus
 }
 #endif

@@ -75,6 +75,7 @@ sb_train_options sb_train_options_default(void)
     o.lr = 1e-3f;
     o.seed = 1;
     o.neg_per_pos = 3;
+    o.augment = true;
     o.pos_weight_auto = true;
     o.pos_weight = 1;
     o.patience = 5;
@@ -233,6 +234,7 @@ typedef struct ft_case {
 
 typedef struct ft_example {
     uint32_t c, atom;
+    unsigned sym; /* symmetry of the loading applied to the map (sb_sdm_symmetry), 0 = none */
 } ft_example;
 
 typedef struct ft_data {
@@ -332,7 +334,7 @@ static sb_status ft_data_load(const sb_dataset *ds, const sb_sdm_params *sdm, ft
     for (int i = 0; i < d->ncase; i++)
         if (d->c[i].split == SB_SPLIT_TRAIN)
             for (size_t a = 0; a < d->g[d->c[i].glass].s.n; a++) {
-                const ft_example e = {(uint32_t)i, (uint32_t)a};
+                const ft_example e = {(uint32_t)i, (uint32_t)a, 0};
                 if (d->c[i].mask[a]) d->pos[d->npos++] = e;
                 else d->neg[d->nneg++] = e;
             }
@@ -347,8 +349,8 @@ static int cmp_example(const void *a, const void *b)
 }
 
 /* Maps and labels of examples ex[0..n-1] (sorted by case in place) into x and y. */
-static sb_status ft_batch_maps(ft_data *d, ft_example *ex, size_t n, size_t *atoms, float *x,
-                               float *y, size_t msz, sb_error *err)
+static sb_status ft_batch_maps(ft_data *d, const sb_sdm_params *sdm, ft_example *ex, size_t n, size_t *atoms,
+                               float *x, float *y, size_t msz, sb_error *err)
 {
     qsort(ex, n, sizeof *ex, cmp_example);
     for (size_t k0 = 0; k0 < n;) {
@@ -362,6 +364,8 @@ static sb_status ft_batch_maps(ft_data *d, ft_example *ex, size_t n, size_t *ato
         sb_status st = sb_sdm_compute(d->g[c->glass].b, atoms, k1 - k0, (const int(*)[3])c->R,
                                       x + k0 * msz, err);
         if (st != SB_OK) return st;
+        for (size_t k = k0; k < k1; k++)
+            if (ex[k].sym) sb_sdm_symmetry(sdm, x + k * msz, ex[k].sym);
         k0 = k1;
     }
     return SB_OK;
@@ -635,6 +639,7 @@ static sb_status ft_write_json(const char *path, const sb_dataset *ds, const sb_
     sb_json_num(&j, "lr", o->lr);
     sb_json_int(&j, "seed", (int64_t)o->seed);
     sb_json_num(&j, "neg_per_pos", o->neg_per_pos);
+    sb_json_str(&j, "augment", o->augment ? "random symmetry of simple shear per map (half turn about Z, mirror Z)" : "none");
     sb_json_num(&j, "pos_weight", pos_weight);
     sb_json_bool(&j, "pos_weight_auto", o->pos_weight_auto);
     sb_json_int(&j, "patience", o->patience);
@@ -786,6 +791,9 @@ sb_status sb_fertile_train(const sb_dataset *ds, const sb_train_options *opt, sb
             epoch_ex[i - 1] = epoch_ex[j];
             epoch_ex[j] = t;
         }
+        /* The loading's symmetries leave the labels unchanged: a random one per map and
+         * epoch shows the network four equivalent views of each neighbourhood. */
+        for (size_t i = 0; i < nex; i++) epoch_ex[i].sym = o.augment ? (unsigned)(ft_splitmix(&rs) & 3u) : 0u;
         sb_nn_plan_free(plan);
         plan = NULL;
         sb_nn_plan_options po = sb_nn_plan_options_default();
@@ -796,7 +804,7 @@ sb_status sb_fertile_train(const sb_dataset *ds, const sb_train_options *opt, sb
         double lsum = 0;
         for (size_t b0 = 0; st == SB_OK && b0 < nex; b0 += (size_t)o.batch) {
             const size_t nb = nex - b0 < (size_t)o.batch ? nex - b0 : (size_t)o.batch;
-            st = ft_batch_maps(&d, epoch_ex + b0, nb, atoms, x, y, msz, err);
+            st = ft_batch_maps(&d, &o.sdm, epoch_ex + b0, nb, atoms, x, y, msz, err);
             double loss = 0;
             if (st == SB_OK) st = sb_nn_train_step(plan, adam, x, y, (int)nb, pos_weight, &loss, err);
             lsum += loss * (double)nb;

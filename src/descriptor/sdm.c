@@ -19,6 +19,7 @@
 #include "shearband/sdm.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -363,4 +364,58 @@ sb_status sb_sdm_compute(sb_sdm_builder *b, const size_t *atoms, size_t count, c
 #pragma omp parallel for schedule(dynamic, 8)
     for (size_t q = 0; q < count; q++) render_one(b, b->slot[atoms[q]], rot, out + q * msize);
     return SB_OK;
+}
+
+/* Reverse the axes in `axes` (bit a: axis a, axis 0 slowest) of a G^ndim block, in place:
+ * the index map is an involution, so swapping each pair once suffices. */
+static void flip_block(float *a, int G, int ndim, unsigned axes)
+{
+    size_t n = 1;
+    for (int k = 0; k < ndim; k++) n *= (size_t)G;
+    for (size_t i = 0; i < n; i++) {
+        size_t r = i, j = 0, stride = 1;
+        for (int ax = ndim - 1; ax >= 0; ax--) {
+            size_t c = r % (size_t)G;
+            r /= (size_t)G;
+            if (axes >> ax & 1u) c = (size_t)G - 1 - c;
+            j += c * stride;
+            stride *= (size_t)G;
+        }
+        if (i < j) {
+            const float t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
+    }
+}
+
+void sb_sdm_symmetry(const sb_sdm_params *p, float *map, unsigned sym)
+{
+    const int G = p->grid, ns = p->nspecies;
+    const bool turn = sym & SB_SDM_HALF_TURN_Z, mirror = sym & SB_SDM_MIRROR_Z;
+    const size_t plane = (size_t)G * (size_t)G;
+    /* Images are [v][u] (axis 0 = v, axis 1 = u); volumes [X][Y][Z]. */
+    switch (p->kind) {
+    case SB_SDM_PROJ_XY: /* (u, v) = (X, Y): the mirror does not show in a projection on XY */
+        if (turn)
+            for (int c = 0; c < ns; c++) flip_block(map + (size_t)c * plane, G, 2, 3u);
+        break;
+    case SB_SDM_PROJ_3: { /* planes (X, Y), (X, Z), (Y, Z) as (u, v), ns channels each */
+        const unsigned xy = turn ? 3u : 0u, side = (turn ? 2u : 0u) | (mirror ? 1u : 0u);
+        for (int c = 0; c < ns; c++) {
+            if (xy) flip_block(map + (size_t)c * plane, G, 2, xy);
+            if (side) {
+                flip_block(map + (size_t)(ns + c) * plane, G, 2, side);
+                flip_block(map + (size_t)(2 * ns + c) * plane, G, 2, side);
+            }
+        }
+        break;
+    }
+    case SB_SDM_GRID3D: {
+        const unsigned axes = (turn ? 3u : 0u) | (mirror ? 4u : 0u);
+        if (axes)
+            for (int c = 0; c < ns; c++) flip_block(map + (size_t)c * plane * (size_t)G, G, 3, axes);
+        break;
+    }
+    }
 }

@@ -270,3 +270,59 @@ Test(sdm, bad_input_is_an_error)
     sb_sdm_builder_free(b);
     sb_structure_free(&s);
 }
+
+/* The symmetries of simple shear as index flips: the half turn about Z equals loading with
+ * C2z R, the mirror Z -> -Z equals the map of the mirrored sample, for every kind. */
+Test(sdm, shear_symmetries_are_exact_flips)
+{
+    sb_structure s = SB_STRUCTURE_INIT, t = SB_STRUCTURE_INIT;
+    random_structure(&s, 400, 16.0, 18.0, 20.0, 0, 0, 0);
+    /* t: z -> -z (an improper map, so not a loading rotation: a new sample) */
+    cr_assert_eq(sb_structure_copy(&t, &s, NULL), SB_OK);
+    for (size_t i = 0; i < s.n; i++) t.x[3 * i + 2] = -s.x[3 * i + 2];
+    sb_structure_wrap(&t);
+    const int R[3][3] = {{0, 1, 0}, {-1, 0, 0}, {0, 0, 1}}; /* a rotation about Z */
+    const int C2R[3][3] = {{0, -1, 0}, {1, 0, 0}, {0, 0, 1}}; /* diag(-1, -1, 1) R */
+    const int E[3][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
+    const sb_sdm_kind kinds[3] = {SB_SDM_PROJ_XY, SB_SDM_PROJ_3, SB_SDM_GRID3D};
+    for (int kk = 0; kk < 3; kk++) {
+        sb_sdm_params p = sb_sdm_params_default();
+        p.kind = kinds[kk];
+        p.half_width = 6.0;
+        p.grid = 12;
+        const size_t m = sb_sdm_map_size(&p);
+        float *a = malloc(m * sizeof *a), *c = malloc(m * sizeof *c);
+        sb_sdm_builder *bs, *bt;
+        cr_assert_eq(sb_sdm_builder_create(&bs, &s, &p, NULL), SB_OK);
+        cr_assert_eq(sb_sdm_builder_create(&bt, &t, &p, NULL), SB_OK);
+        for (size_t i = 0; i < s.n; i += 37) {
+            cr_assert_eq(sb_sdm_compute(bs, &i, 1, R, a, NULL), SB_OK);
+            sb_sdm_symmetry(&p, a, SB_SDM_HALF_TURN_Z);
+            cr_assert_eq(sb_sdm_compute(bs, &i, 1, C2R, c, NULL), SB_OK);
+            cr_assert(rel_diff(a, c, m) < 1e-6, "%s half turn, atom %zu: %g", sb_sdm_kind_name(p.kind), i,
+                      rel_diff(a, c, m));
+            cr_assert_eq(sb_sdm_compute(bs, &i, 1, E, a, NULL), SB_OK);
+            sb_sdm_symmetry(&p, a, SB_SDM_MIRROR_Z);
+            cr_assert_eq(sb_sdm_compute(bt, &i, 1, E, c, NULL), SB_OK);
+            cr_assert(rel_diff(a, c, m) < 1e-6, "%s mirror, atom %zu: %g", sb_sdm_kind_name(p.kind), i,
+                      rel_diff(a, c, m));
+            /* each is its own inverse; applied twice nothing changes */
+            memcpy(c, a, m * sizeof *a);
+            sb_sdm_symmetry(&p, a, 3u);
+            sb_sdm_symmetry(&p, a, 3u);
+            cr_assert(memcmp(a, c, m * sizeof *a) == 0);
+        }
+        /* the flips are not trivial: a half turn changes the map (but not for proj_xy's mirror) */
+        size_t i0 = 0;
+        cr_assert_eq(sb_sdm_compute(bs, &i0, 1, R, a, NULL), SB_OK);
+        memcpy(c, a, m * sizeof *a);
+        sb_sdm_symmetry(&p, a, SB_SDM_HALF_TURN_Z);
+        cr_assert(rel_diff(a, c, m) > 0.1);
+        sb_sdm_builder_free(bs);
+        sb_sdm_builder_free(bt);
+        free(a);
+        free(c);
+    }
+    sb_structure_free(&s);
+    sb_structure_free(&t);
+}
