@@ -44,6 +44,12 @@ void sbtest_rng_permutation(sbtest_rng *rng, size_t *perm, size_t n);
  * [-tilt*lx, tilt*lx] and yz in [-tilt*ly, tilt*ly], origin lo uniform in [-10, 10)^3. */
 void sbtest_random_cell(sbtest_rng *rng, double lmin, double lmax, double tilt, sb_cell *cell);
 
+/* A hard case for neighbour searches: a random cell (edges 6-14, tilt as above) with 5-204
+ * atoms scattered over five periodic images per axis (*x: malloc'ed, 3n doubles), and a
+ * cutoff log-uniform between 0.3 x the smallest and 2 x the largest cell width. */
+void sbtest_random_neighbor_case(sbtest_rng *rng, double tilt, sb_cell *cell, double **x, size_t *n,
+                                 double *cutoff);
+
 /* Shortest periodic image of d, by brute force over image vectors in [-range, range]^3
  * added to the fractionally rounded d. Returns |d|^2 and writes the image to out. */
 double sbtest_min_image_brute(const sb_cell *cell, const double d[3], int range, double out[3]);

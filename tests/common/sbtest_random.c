@@ -308,3 +308,21 @@ int sbtest_compare_pairs(const sbtest_pair *a, size_t na, const sbtest_pair *b, 
         return 1;
     }
 }
+
+void sbtest_random_neighbor_case(sbtest_rng *rng, double tilt, sb_cell *cell, double **x, size_t *n,
+                                 double *cutoff)
+{
+    sbtest_random_cell(rng, 6.0, 14.0, tilt, cell);
+    double w[3];
+    sb_cell_widths(cell, w);
+    *n = 5 + (size_t)sbtest_rng_below(rng, 200);
+    *x = malloc(3 * *n * sizeof **x);
+    for (size_t i = 0; i < *n; i++) {
+        double s[3];
+        for (int k = 0; k < 3; k++) s[k] = sbtest_rng_uniform(rng) + (double)sbtest_rng_below(rng, 5) - 2.0;
+        sb_cell_to_cart(cell, s, *x + 3 * i);
+    }
+    const double wmin = fmin(w[0], fmin(w[1], w[2])), wmax = fmax(w[0], fmax(w[1], w[2]));
+    const double lo = 0.3 * wmin, hi = 2.0 * wmax;
+    *cutoff = lo * exp(sbtest_rng_uniform(rng) * log(hi / lo));
+}

@@ -24,20 +24,9 @@ static void gather_case(uint64_t seed, double tilt, double bin_factor)
     sbtest_rng rng;
     sbtest_rng_seed(&rng, seed);
     sb_cell cell;
-    sbtest_random_cell(&rng, 6.0, 14.0, tilt, &cell);
-    double w[3];
-    sb_cell_widths(&cell, w);
-    const size_t n = 5 + (size_t)sbtest_rng_below(&rng, 200);
-    double *x = malloc(3 * n * sizeof *x);
-    for (size_t i = 0; i < n; i++) {
-        double s[3];
-        for (int k = 0; k < 3; k++)
-            s[k] = sbtest_rng_uniform(&rng) + (double)sbtest_rng_below(&rng, 5) - 2.0;
-        sb_cell_to_cart(&cell, s, x + 3 * i);
-    }
-    const double wmin = fmin(w[0], fmin(w[1], w[2])), wmax = fmax(w[0], fmax(w[1], w[2]));
-    const double lo = 0.3 * wmin, hi = 2.0 * wmax;
-    const double rc = lo * exp(sbtest_rng_uniform(&rng) * log(hi / lo));
+    double *x, rc;
+    size_t n;
+    sbtest_random_neighbor_case(&rng, tilt, &cell, &x, &n, &rc);
 
     sb_neighbor_options o = sb_neighbor_options_default();
     o.bin_factor = bin_factor;
