@@ -7,7 +7,8 @@
 # yield stress that atom order alone causes. See bench/README-aqs.md.
 #
 # Usage: bench/run_aqs.sh [BUILD_DIR] [GLASS]   (defaults: build, datasets/glasses/g001.data)
-# Environment: STEP=1e-3 MAX=0.10 NREP=2 OUT=aqs-bench (kept: logs, CSVs, the figure)
+# Environment: STEP=1e-3 MAX=0.10 NREP=2 OUT=aqs-bench (kept: logs, CSVs, the figure),
+# LMP_SF=opt runs the peer as `lmp -sf opt` (LAMMPS's OPT pair style, which shearband uses).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -38,7 +39,7 @@ echo "Glass: $glass ($(awk '/ atoms$/ { print $1; exit }' "$glass") atoms)"
 echo "Machine: $(getconf _NPROCESSORS_ONLN) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); LAMMPS $(lmp -h | sed -n 's/^Large-scale.*Simulator - //p' | head -1)"
 echo "uptime before: $(uptime)"
 
-wall lmp lmp -in "$here/aqs_standard.lmp" -var data "$glass" -var step "$step" -var nsteps "$nsteps" \
+wall lmp lmp ${LMP_SF:+-sf "$LMP_SF"} -in "$here/aqs_standard.lmp" -var data "$glass" -var step "$step" -var nsteps "$nsteps" \
   -log "$out/lmp.log" -screen none &
 wall sb "$sb" shear "$glass" -d "$out/sb" --step "$step" --max-strain "$max" --save "$max" &
 wait
