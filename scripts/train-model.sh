@@ -10,7 +10,7 @@
 # Environment: SB (default build/shearband), SB_DATA (work folder, default data/): the
 # manifest, checkpoints and logs go to SB_DATA/models, the kept results to models/:
 #   models/cnn.sbnn (+ .metrics.json, .log.csv, .curve.png), gnn.sbgn, svm.sbsv,
-#   models/dataset.txt (the manifest, paths relative to the repository root) and
+#   models/dataset.txt (the same manifest, paths relative to models/) and
 #   models/metrics.md (scripts/compare-models.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,8 +68,8 @@ if [[ $which == svm || $which == all ]]; then
   OMP_NUM_THREADS=$threads "$SB" train-svm "$work/dataset.txt" -o "$work/svm.sbsv" 2> "$work/svm.log"
   keep "$work/svm.sbsv"
 fi
-# The manifest as the repository sees it (paths from the repository root).
-sed "s| \.\./glasses/| $DATA/glasses/|; s| \.\./\.\./datasets/| datasets/|" "$work/dataset.txt" > models/dataset.txt
+# The same manifest kept beside the models (paths relative to models/).
+"$SB" dataset make "${labels[@]}" -o models/dataset.txt "${split[@]}" > /dev/null
 metrics=()
 for m in cnn.sbnn gnn.sbgn svm.sbsv; do [[ -f models/$m.metrics.json ]] && metrics+=("models/$m.metrics.json"); done
 [[ ${#metrics[@]} -gt 0 ]] && scripts/compare-models.sh "${metrics[@]}" | tee models/metrics.md
