@@ -33,6 +33,10 @@ sb_status sb_mkdir_p(const char *path, sb_error *err);
 /* The file-name part of a path (after the last '/'); a pointer into path. */
 const char *sb_path_basename(const char *path);
 
+/* The whole file as a NUL-terminated buffer (malloc'ed; *size = bytes without the NUL,
+ * size may be NULL). Text and binary alike. */
+sb_status sb_read_file(const char *path, char **data, size_t *size, sb_error *err);
+
 /* Join a directory and a file name into out (size outsz); fails if it does not fit. */
 sb_status sb_path_join(char *out, size_t outsz, const char *dir, const char *name, sb_error *err);
 

@@ -70,34 +70,9 @@ void sb_labels_default_name(const sb_label_options *opt, char *buf, size_t bufsz
 
 static char *ds_slurp(const char *path, sb_error *err)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        sb_error_set(err, SB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (len + 1 >= cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-        }
-        const size_t got = fread(buf + len, 1, cap - 1 - len, fp);
-        len += got;
-        if (got == 0) break;
-    }
-    fclose(fp);
-    if (!buf) {
-        sb_error_set(err, SB_ERR_NOMEM, "%s: out of memory", path);
-        return NULL;
-    }
-    buf[len] = 0;
-    return buf;
+    char *buf[1] = {NULL};
+    if (sb_read_file(path, buf, NULL, err) != SB_OK) return NULL;
+    return buf[0];
 }
 
 /* Value of "key value" line in shear.params. */

@@ -95,35 +95,6 @@ sb_status sb_bin_commit(sb_bin_writer *w, const char *path, const char *what, sb
     return st;
 }
 
-static sb_status bin_read_all(const char *path, unsigned char **data, size_t *size, sb_error *err)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return sb_error_set(err, SB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, fp);
-        if (n < cap) break;
-        unsigned char *nb = realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    const bool bad = ferror(fp);
-    fclose(fp);
-    if (!buf) return sb_error_set(err, SB_ERR_NOMEM, "%s: out of memory reading the file", path);
-    if (bad) {
-        free(buf);
-        return sb_error_set(err, SB_ERR_IO, "%s: read error", path);
-    }
-    *data = buf;
-    *size = n;
-    return SB_OK;
-}
 
 static uint64_t bin_le64(const unsigned char *c)
 {
@@ -138,7 +109,7 @@ sb_status sb_bin_open(sb_bin_reader *r, const char *path, const char magic[4], u
     memset(r, 0, sizeof *r);
     unsigned char *d = NULL;
     size_t size = 0;
-    sb_status st = bin_read_all(path, &d, &size, err);
+    sb_status st = sb_read_file(path, (char **)&d, &size, err);
     if (st != SB_OK) return st;
     if (size < 4 || memcmp(d, magic, 4) != 0) {
         char seen[5] = {0};

@@ -92,3 +92,34 @@ const char *sb_path_basename(const char *path)
     const char *slash = strrchr(path, '/');
     return slash ? slash + 1 : path;
 }
+
+sb_status sb_read_file(const char *path, char **data, size_t *size, sb_error *err)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return sb_error_set(err, SB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - 1 - n, fp);
+        if (n < cap - 1) break;
+        char *nb = realloc(buf, cap * 2);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    const int bad = ferror(fp);
+    fclose(fp);
+    if (!buf) return sb_error_set(err, SB_ERR_NOMEM, "%s: out of memory reading the file", path);
+    if (bad) {
+        free(buf);
+        return sb_error_set(err, SB_ERR_IO, "%s: read error", path);
+    }
+    buf[n] = '\0';
+    *data = buf;
+    if (size) *size = n;
+    return SB_OK;
+}

@@ -276,35 +276,6 @@ static char *params_text(const sb_quench_options *o, size_t *len)
     return text;
 }
 
-/* The whole of a small text file as a string (free it). */
-static sb_status slurp(const char *path, char **out, sb_error *err)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return sb_error_set(err, SB_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
-    char *buf = NULL;
-    size_t len = 0, cap = 0, got;
-    char chunk[4096];
-    while ((got = fread(chunk, 1, sizeof chunk, fp)) > 0) {
-        if (len + got + 1 > cap) {
-            cap = 2 * (len + got + 1);
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(fp);
-                return sb_error_set(err, SB_ERR_NOMEM, "%s: out of memory", path);
-            }
-            buf = nb;
-        }
-        memcpy(buf + len, chunk, got);
-        len += got;
-    }
-    fclose(fp);
-    if (!buf && !(buf = calloc(1, 1))) return sb_error_set(err, SB_ERR_NOMEM, "out of memory");
-    buf[len] = '\0';
-    *out = buf;
-    return SB_OK;
-}
-
 /* Copy a (binary) file atomically. */
 static sb_status copy_file(const char *from, const char *to, sb_error *err)
 {
@@ -343,7 +314,7 @@ static sb_status branch_setup(const sb_quench_options *o, const char *restart, s
     size_t len = 0;
     char *want = params_text(o, &len), *have = NULL;
     if (!want) return sb_error_set(err, SB_ERR_NOMEM, "cannot format parameters");
-    if ((st = slurp(path, &have, err)) != SB_OK) {
+    if ((st = sb_read_file(path, &have, NULL, err)) != SB_OK) {
         free(want);
         return st;
     }
