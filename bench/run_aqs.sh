@@ -3,11 +3,17 @@
 # forcezero line search, CG, ftol 1e-8) against the standard recipe run by Debian's lmp
 # (aqs_standard.lmp: change_box xy delta + remap, minimize cg 1e-8 from the affine start),
 # on the same glass, same step, to the same strain, in one run: the two start together, one
-# core each. Then NREP re-shuffled shearband replicas (two at a time) give the spread of the
-# yield stress that atom order alone causes. See bench/README-aqs.md.
+# core each. Then NREP re-shuffled shearband replicas (`shearband ensemble --shuffles NREP`,
+# two at a time under mpirun when it is there) give the spread of the yield stress that atom
+# order alone causes. See bench/README-aqs.md.
+#
+# Resumable: a finished timed pair in OUT (both .wall files) is kept and only the report is
+# redone; the replicas are an ensemble, which never redoes a finished run. Delete OUT to
+# time again.
 #
 # Usage: bench/run_aqs.sh [BUILD_DIR] [GLASS]   (defaults: build, datasets/glasses/g001.data)
 # Environment: STEP=1e-3 MAX=0.10 NREP=2 OUT=aqs-bench (kept: logs, CSVs, the figure),
+# NP=2 ranks for the replica ensemble (1 = one after the other),
 # LMP_SF=opt runs the peer as `lmp -sf opt` (LAMMPS's OPT pair style, which shearband uses).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,7 +26,7 @@ nsteps=$(awk -v m="$max" -v s="$step" 'BEGIN { printf "%d", m / s + 0.5 }')
 [ -x "$sb" ] || { echo "run_aqs.sh: $sb not built" >&2; exit 2; }
 command -v lmp >/dev/null || { echo "run_aqs.sh: lmp not found (apt-get install lammps)" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "run_aqs.sh: /usr/bin/time not found (scripts/install-deps.sh --bench)" >&2; exit 2; }
-rm -rf "$out"; mkdir -p "$out"
+mkdir -p "$out"
 export OMP_NUM_THREADS=1
 
 # wall NAME CMD...: run CMD (output to $out/NAME.out); its wall time in seconds to
@@ -39,17 +45,22 @@ echo "Glass: $glass ($(awk '/ atoms$/ { print $1; exit }' "$glass") atoms)"
 echo "Machine: $(getconf _NPROCESSORS_ONLN) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); LAMMPS $(lmp -h | sed -n 's/^Large-scale.*Simulator - //p' | head -1)"
 echo "uptime before: $(uptime)"
 
-wall lmp lmp ${LMP_SF:+-sf "$LMP_SF"} -in "$here/aqs_standard.lmp" -var data "$glass" -var step "$step" -var nsteps "$nsteps" \
-  -log "$out/lmp.log" -screen none &
-wall sb "$sb" shear "$glass" -d "$out/sb" --step "$step" --max-strain "$max" --save "$max" &
-wait
-for r in $(seq 1 "$nrep"); do
-  [ "$nrep" -gt 0 ] || break
-  "$sb" shear "$glass" -d "$out/rep$r" --step "$step" --max-strain "$max" --save "$max" --shuffle "$r" \
-    > "$out/rep$r.out" 2>&1 &
-  if (( r % 2 == 0 )); then wait; fi
-done
-wait
+if [[ -s $out/lmp.wall && -s $out/sb.wall ]]; then
+  echo "(timed pair already in $out: kept)"
+else
+  rm -rf "$out/sb" "$out/lmp.log"
+  wall lmp lmp ${LMP_SF:+-sf "$LMP_SF"} -in "$here/aqs_standard.lmp" -var data "$glass" -var step "$step" -var nsteps "$nsteps" \
+    -log "$out/lmp.log" -screen none &
+  wall sb "$sb" shear "$glass" -d "$out/sb" --step "$step" --max-strain "$max" --save "$max" &
+  wait
+fi
+if (( nrep > 0 )); then
+  np=${NP:-2}
+  launch=()
+  if (( np > 1 )) && command -v mpirun >/dev/null; then launch=(mpirun --allow-run-as-root -np "$np"); fi
+  "${launch[@]}" "$sb" ensemble "$glass" -d "$out/reps" --shuffles "$nrep" --step "$step" \
+    --max-strain "$max" --save "$max" --no-figure > "$out/reps.out" 2>&1
+fi
 echo "uptime after: $(uptime)"
 
 # lmp: strain, stress, energy from the AQS lines; force evaluations per minimize in order.
@@ -71,9 +82,19 @@ stats=$(awk -F, -v nrep="$nrep" -v out="$out" '
     printf "evals_lmp=%d evals_sb=%d peak_lmp=%.4f peak_sb=%.4f pre_yield_rows=%d pre_yield_maxrel=%.2e\n", te1, te2, lp, sp, last - 1, dmax
   }' "$out/lmp.csv" "$out/sb.csv")
 get() { tr ' ' '\n' <<<"$stats" | sed -n "s/^$1=//p"; }
+# every finished replica found under OUT/reps*/runs (an earlier or a parallel ensemble too)
+repfiles=()
+for f in "$out"/reps*/runs/*/stress_strain.csv; do
+  [[ -f ${f%/*}/shear.done ]] && repfiles+=("$f")
+done
+# flow stress: the mean stress over the last third of the strain range (less path-dependent
+# than the single largest value once avalanches have started)
+flow() { grep -v '^#' "$1" | awk -F, -v m="$max" '$1 + 0 == $1 && $1 >= 2 * m / 3 - 1e-9 { s += $2; n++ } END { printf "%.4f", n ? s / n : 0 }'; }
+flows=""
+for f in "${repfiles[@]}"; do flows="$flows $(flow "$f")"; done
 reps=""
-for r in $(seq 1 "$nrep"); do
-  p=$(grep -v '^#' "$out/rep$r/stress_strain.csv" | tail -n +2 | awk -F, 'BEGIN { p = -1e9 } $2 > p { p = $2 } END { printf "%.4f", p }')
+for f in "${repfiles[@]}"; do
+  p=$(grep -v '^#' "$f" | tail -n +2 | awk -F, 'BEGIN { p = -1e9 } $2 > p { p = $2 } END { printf "%.4f", p }')
   reps="$reps $p"
 done
 allpeaks="$(get peak_sb)$reps"
@@ -89,9 +110,11 @@ printf '| shearband shear | %s | %s | %.2f | %d | %.0f | %s |\n' "$ts" "$cs" "$(
 printf '| **ratio lmp / shearband** | **%.2f** | **%.2f** | | **%.2f** | | |\n' "$(awk -v a="$tl" -v b="$ts" 'BEGIN { print a / b }')" "$(awk -v a="$cl" -v b="$cs" 'BEGIN { print a / b }')" "$(awk -v a="$el" -v b="$es" 'BEGIN { print a / b }')"
 echo
 echo "Pre-yield agreement (rows up to the first stress drop of either curve: $(get pre_yield_rows)): max relative stress difference $(get pre_yield_maxrel)"
-echo "Peak stress of shearband and $nrep re-shuffled replicas:$reps (with the unshuffled run: $spread GPa); lmp: $(get peak_lmp) GPa"
+echo "Flow stress (mean over strain >= $(awk -v m="$max" 'BEGIN { print 2 * m / 3 }')): lmp $(flow "$out/lmp.csv"), shearband $(flow "$out/sb.csv"), replicas:$flows"
+echo "Peak stress of shearband and ${#repfiles[@]} re-shuffled replicas:$reps (with the unshuffled run: $spread GPa); lmp: $(get peak_lmp) GPa"
 
 gnuplot <<GP
+reps = "${repfiles[*]}"
 set terminal pngcairo size 900,600 font ",12" noenhanced
 set output "$out/aqs_stress_strain.png"
 set datafile separator ","
@@ -101,6 +124,6 @@ set key bottom right
 set title "AQS of $(basename "$glass"): standard recipe (lmp) vs shearband"
 plot "$out/lmp.csv" using 1:2 with lines lw 3 lc rgb "#999999" title "lmp: affine start, CG quadratic", \
      "$out/sb.csv" using 1:2 with lines lw 1.5 lc rgb "#d62728" title "shearband: extrapolated start, CG forcezero", \
-     for [r=1:$nrep] "$out/rep".r."/stress_strain.csv" every ::2 using 1:2 with lines lw 1 dt 2 lc rgb "#1f77b4" title (r == 1 ? "shearband, re-shuffled atom orders" : "")
+     for [r=1:words(reps)] word(reps, r) every ::2 using 1:2 with lines lw 1 dt 2 lc rgb "#1f77b4" title (r == 1 ? "shearband, re-shuffled atom orders" : "")
 GP
 echo "Figure: $out/aqs_stress_strain.png"
