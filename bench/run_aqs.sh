@@ -13,7 +13,9 @@
 #
 # Usage: bench/run_aqs.sh [BUILD_DIR] [GLASS]   (defaults: build, datasets/glasses/g001.data)
 # Environment: STEP=1e-3 MAX=0.10 NREP=2 OUT=aqs-bench (kept: logs, CSVs, the figure),
-# NP=2 ranks for the replica ensemble (1 = one after the other),
+# NP=2 ranks for the replica ensemble (1 = one after the other), NSTD=0 re-shuffled
+# replicas of the standard recipe run by shearband (--linesearch quadratic --extrapolate 0,
+# lmp's algorithm: is lmp's curve within ITS spread?) in OUT/std-reps,
 # LMP_SF=opt runs the peer as `lmp -sf opt` (LAMMPS's OPT pair style, which shearband uses).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,12 +56,18 @@ else
   wall sb "$sb" shear "$glass" -d "$out/sb" --step "$step" --max-strain "$max" --save "$max" &
   wait
 fi
+np=${NP:-2}
+launch=()
+if (( np > 1 )) && command -v mpirun >/dev/null; then launch=(mpirun --allow-run-as-root -np "$np"); fi
 if (( nrep > 0 )); then
-  np=${NP:-2}
-  launch=()
-  if (( np > 1 )) && command -v mpirun >/dev/null; then launch=(mpirun --allow-run-as-root -np "$np"); fi
   "${launch[@]}" "$sb" ensemble "$glass" -d "$out/reps" --shuffles "$nrep" --step "$step" \
     --max-strain "$max" --save "$max" --no-figure > "$out/reps.out" 2>&1
+fi
+nstd=${NSTD:-0}
+if (( nstd > 0 )); then
+  "${launch[@]}" "$sb" ensemble "$glass" -d "$out/std-reps" --shuffles "$nstd" --step "$step" \
+    --max-strain "$max" --save "$max" --linesearch quadratic --extrapolate 0 --no-figure \
+    > "$out/std-reps.out" 2>&1
 fi
 echo "uptime after: $(uptime)"
 
@@ -92,6 +100,13 @@ done
 flow() { grep -v '^#' "$1" | awk -F, -v m="$max" '$1 + 0 == $1 && $1 >= 2 * m / 3 - 1e-9 { s += $2; n++ } END { printf "%.4f", n ? s / n : 0 }'; }
 flows=""
 for f in "${repfiles[@]}"; do flows="$flows $(flow "$f")"; done
+stdfiles=()
+for f in "$out"/std-reps/runs/*/stress_strain.csv; do
+  [[ -f ${f%/*}/shear.done ]] && stdfiles+=("$f")
+done
+peak() { grep -v '^#' "$1" | tail -n +2 | awk -F, 'BEGIN { p = -1e9 } $2 > p { p = $2 } END { printf "%.4f", p }'; }
+stdline=""
+for f in "${stdfiles[@]}"; do stdline="$stdline $(peak "$f")/$(flow "$f")"; done
 reps=""
 for f in "${repfiles[@]}"; do
   p=$(grep -v '^#' "$f" | tail -n +2 | awk -F, 'BEGIN { p = -1e9 } $2 > p { p = $2 } END { printf "%.4f", p }')
@@ -111,10 +126,12 @@ printf '| **ratio lmp / shearband** | **%.2f** | **%.2f** | | **%.2f** | | |\n' 
 echo
 echo "Pre-yield agreement (rows up to the first stress drop of either curve: $(get pre_yield_rows)): max relative stress difference $(get pre_yield_maxrel)"
 echo "Flow stress (mean over strain >= $(awk -v m="$max" 'BEGIN { print 2 * m / 3 }')): lmp $(flow "$out/lmp.csv"), shearband $(flow "$out/sb.csv"), replicas:$flows"
+(( ${#stdfiles[@]} > 0 )) && echo "Standard-recipe replicas (peak/flow):$stdline"
 echo "Peak stress of shearband and ${#repfiles[@]} re-shuffled replicas:$reps (with the unshuffled run: $spread GPa); lmp: $(get peak_lmp) GPa"
 
 gnuplot <<GP
 reps = "${repfiles[*]}"
+stds = "${stdfiles[*]}"
 set terminal pngcairo size 900,600 font ",12" noenhanced
 set output "$out/aqs_stress_strain.png"
 set datafile separator ","
@@ -124,6 +141,7 @@ set key bottom right
 set title "AQS of $(basename "$glass"): standard recipe (lmp) vs shearband"
 plot "$out/lmp.csv" using 1:2 with lines lw 3 lc rgb "#999999" title "lmp: affine start, CG quadratic", \
      "$out/sb.csv" using 1:2 with lines lw 1.5 lc rgb "#d62728" title "shearband: extrapolated start, CG forcezero", \
-     for [r=1:words(reps)] word(reps, r) every ::2 using 1:2 with lines lw 1 dt 2 lc rgb "#1f77b4" title (r == 1 ? "shearband, re-shuffled atom orders" : "")
+     for [r=1:words(reps)] word(reps, r) every ::2 using 1:2 with lines lw 1 dt 2 lc rgb "#1f77b4" title (r == 1 ? "shearband, re-shuffled atom orders" : ""), \
+     for [r=1:words(stds)] word(stds, r) every ::2 using 1:2 with lines lw 1 dt 3 lc rgb "#2ca02c" title (r == 1 ? "standard recipe in shearband, re-shuffled" : "")
 GP
 echo "Figure: $out/aqs_stress_strain.png"
