@@ -129,6 +129,9 @@ echo "Flow stress (mean over strain >= $(awk -v m="$max" 'BEGIN { print 2 * m / 
 (( ${#stdfiles[@]} > 0 )) && echo "Standard-recipe replicas (peak/flow):$stdline"
 echo "Peak stress of shearband and ${#repfiles[@]} re-shuffled replicas:$reps (with the unshuffled run: $spread GPa); lmp: $(get peak_lmp) GPa"
 
+# gnuplot warns on an empty iteration: the standard-recipe curves only when there are some
+stdplot=""
+(( ${#stdfiles[@]} > 0 )) && stdplot=', for [r=1:words(stds)] word(stds, r) every ::2 using 1:2 with lines lw 1 dt 3 lc rgb "#2ca02c" title (r == 1 ? "standard recipe in shearband, re-shuffled" : "")'
 gnuplot <<GP
 reps = "${repfiles[*]}"
 stds = "${stdfiles[*]}"
@@ -141,7 +144,6 @@ set key bottom right
 set title "AQS of $(basename "$glass"): standard recipe (lmp) vs shearband"
 plot "$out/lmp.csv" using 1:2 with lines lw 3 lc rgb "#999999" title "lmp: affine start, CG quadratic", \
      "$out/sb.csv" using 1:2 with lines lw 1.5 lc rgb "#d62728" title "shearband: extrapolated start, CG forcezero", \
-     for [r=1:words(reps)] word(reps, r) every ::2 using 1:2 with lines lw 1 dt 2 lc rgb "#1f77b4" title (r == 1 ? "shearband, re-shuffled atom orders" : ""), \
-     for [r=1:words(stds)] word(stds, r) every ::2 using 1:2 with lines lw 1 dt 3 lc rgb "#2ca02c" title (r == 1 ? "standard recipe in shearband, re-shuffled" : "")
+     for [r=1:words(reps)] word(reps, r) every ::2 using 1:2 with lines lw 1 dt 2 lc rgb "#1f77b4" title (r == 1 ? "shearband, re-shuffled atom orders" : "")$stdplot
 GP
 echo "Figure: $out/aqs_stress_strain.png"
