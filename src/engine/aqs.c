@@ -29,7 +29,10 @@
  * force projected on the search direction) needs about half the force evaluations per
  * iteration here. Measured on a 4000-atom Cu50Zr50 glass to 5 % in steps of 1e-3
  * (bench/README-aqs.md): the standard recipe 644 force evaluations per step, forcezero +
- * extrapolation 315, with the same stresses up to the first plastic event.
+ * extrapolation 315, with the same stresses up to the first plastic event (1.89x fewer
+ * over a run to 15 %, where plastic steps cost both the same). Open question: past yield,
+ * one standard-recipe run stayed above six re-shuffled runs of this scheme; whether the
+ * extrapolated start shifts the avalanche path is being measured.
  *
  * Segments and checkpoints: steps are grouped in segments ending at multiples of
  * checkpoint_every. Each segment starts a fresh LAMMPS instance (sb_engine_reset) and loads
