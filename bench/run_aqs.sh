@@ -15,7 +15,8 @@
 # Environment: STEP=1e-3 MAX=0.10 NREP=2 OUT=aqs-bench (kept: logs, CSVs, the figure),
 # NP=2 ranks for the replica ensemble (1 = one after the other), NSTD=0 re-shuffled
 # replicas of the standard recipe run by shearband (--linesearch quadratic --extrapolate 0,
-# lmp's algorithm: is lmp's curve within ITS spread?) in OUT/std-reps,
+# lmp's algorithm: is lmp's curve within ITS spread?) in OUT/std-reps, SAVE=S1,S2 the
+# strains the replicas keep (default MAX; 0.10 too gives labels at the training strain),
 # LMP_SF=opt runs the peer as `lmp -sf opt` (LAMMPS's OPT pair style, which shearband uses).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -61,12 +62,12 @@ launch=()
 if (( np > 1 )) && command -v mpirun >/dev/null; then launch=(mpirun --allow-run-as-root -np "$np"); fi
 if (( nrep > 0 )); then
   "${launch[@]}" "$sb" ensemble "$glass" -d "$out/reps" --shuffles "$nrep" --step "$step" \
-    --max-strain "$max" --save "$max" --no-figure > "$out/reps.out" 2>&1
+    --max-strain "$max" --save "${SAVE:-$max}" --no-figure > "$out/reps.out" 2>&1
 fi
 nstd=${NSTD:-0}
 if (( nstd > 0 )); then
   "${launch[@]}" "$sb" ensemble "$glass" -d "$out/std-reps" --shuffles "$nstd" --step "$step" \
-    --max-strain "$max" --save "$max" --linesearch quadratic --extrapolate 0 --no-figure \
+    --max-strain "$max" --save "${SAVE:-$max}" --linesearch quadratic --extrapolate 0 --no-figure \
     > "$out/std-reps.out" 2>&1
 fi
 echo "uptime after: $(uptime)"
