@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-scripts/build.sh
+scripts/build.sh -DSB_WERROR=ON  # CI treats warnings as errors
 cd build
 ctest --output-on-failure -j"$(nproc)" "$@"

@@ -3,6 +3,7 @@
 #include "shearband/fileutil.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
