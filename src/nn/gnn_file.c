@@ -247,30 +247,11 @@ static sb_status parse(const char *path, const unsigned char *data, size_t size,
 sb_status sb_gnn_model_load(const char *path, sb_gnn_model **out, sb_error *err)
 {
     *out = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return sb_error_set(err, SB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *buf = malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, fp);
-        if (n < cap) break;
-        unsigned char *nb = realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    bool bad = ferror(fp);
-    fclose(fp);
-    if (!buf) return sb_error_set(err, SB_ERR_NOMEM, "%s: out of memory reading the GNN model", path);
-    if (bad) {
-        free(buf);
-        return sb_error_set(err, SB_ERR_IO, "%s: read error", path);
-    }
-    sb_status st = parse(path, buf, n, out, err);
+    char *buf = NULL;
+    size_t n = 0;
+    sb_status st = sb_read_file(path, &buf, &n, err);
+    if (st != SB_OK) return st;
+    st = parse(path, (const unsigned char *)buf, n, out, err);
     free(buf);
     return st;
 }

@@ -182,37 +182,6 @@ static float get_f32(rbuf *b)
     return f;
 }
 
-static sb_status read_all(const char *path, unsigned char **data, size_t *size, sb_error *err)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return sb_error_set(err, SB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *buf = malloc(cap);
-    while (buf) {
-        size_t got = fread(buf + n, 1, cap - n, fp);
-        n += got;
-        if (n < cap) break;
-        unsigned char *nb = realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    bool bad = ferror(fp);
-    fclose(fp);
-    if (!buf) return sb_error_set(err, SB_ERR_NOMEM, "%s: out of memory reading the model", path);
-    if (bad) {
-        free(buf);
-        return sb_error_set(err, SB_ERR_IO, "%s: read error", path);
-    }
-    *data = buf;
-    *size = n;
-    return SB_OK;
-}
-
 static sb_status parse(const char *path, const unsigned char *data, size_t size, sb_nn_model **out,
                        sb_error *err)
 {
@@ -309,11 +278,11 @@ static sb_status parse(const char *path, const unsigned char *data, size_t size,
 sb_status sb_nn_model_load(const char *path, sb_nn_model **out, sb_error *err)
 {
     *out = NULL;
-    unsigned char *data = NULL;
+    char *data = NULL;
     size_t size = 0;
-    sb_status st = read_all(path, &data, &size, err);
+    sb_status st = sb_read_file(path, &data, &size, err);
     if (st != SB_OK) return st;
-    st = parse(path, data, size, out, err);
+    st = parse(path, (const unsigned char *)data, size, out, err);
     free(data);
     return st;
 }

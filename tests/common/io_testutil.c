@@ -93,24 +93,7 @@ bool iot_write_text(const char *path, const char *text)
 
 char *iot_read_text(const char *path)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return NULL;
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    for (size_t got; buf && (got = fread(buf + len, 1, cap - len - 1, fp)) > 0;) {
-        len += got;
-        if (cap - len - 1 == 0) {
-            char *grown = realloc(buf, cap * 2);
-            if (!grown) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = grown;
-            cap *= 2;
-        }
-    }
-    fclose(fp);
-    if (buf) buf[len] = '\0';
-    return buf;
+    char *buf = NULL;
+    sb_error err;
+    return sb_read_file(path, &buf, NULL, &err) == SB_OK ? buf : NULL;
 }
