@@ -1,7 +1,8 @@
-/* Build provenance: values baked in by CMake (generated/build_info.h). */
+/* Build provenance: values baked in by CMake (generated/build_info.h, generated/git_commit.h). */
 #include "shearband/version.h"
 
 #include "build_info.h"
+#include "git_commit.h"
 
 const char *sb_version(void) { return SB_VERSION_STRING; }
 const char *sb_git_commit(void) { return SB_GIT_COMMIT; }
