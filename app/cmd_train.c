@@ -30,6 +30,8 @@ static const char usage[] =
     "      --neg-per-pos R      negatives per positive per epoch (3; 0 = all)\n"
     "      --pos-weight W       fixed positive-class loss weight (default: n_neg/n_pos of\n"
     "                           the epoch)\n"
+    "      --soft-labels TAU    train toward sigmoid(ln(D2min / D_thr) / TAU) instead of 0/1\n"
+    "                           (needs label files with D2min, docs/dataset.md; off)\n"
     "      --patience N         stop after N epochs without improvement (5; 0 = never)\n"
     "      --monitor pr_auc|loss  validation quantity for early stopping (pr_auc)\n"
     "      --threads N          OpenMP threads (default: OMP_NUM_THREADS)\n"
@@ -42,7 +44,8 @@ static const char usage[] =
 
 enum {
     OPT_SDM = 256, OPT_HW, OPT_GRID, OPT_SIGMA, OPT_ARCH, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_SEED,
-    OPT_NPP, OPT_PW, OPT_PAT, OPT_MON, OPT_THREADS, OPT_BACKEND, OPT_RESUME, OPT_NOFIG, OPT_NOAUG
+    OPT_NPP, OPT_PW, OPT_PAT, OPT_MON, OPT_THREADS, OPT_BACKEND, OPT_RESUME, OPT_NOFIG, OPT_NOAUG,
+    OPT_SOFT
 };
 
 int cmd_train(int argc, char **argv)
@@ -57,7 +60,7 @@ int cmd_train(int argc, char **argv)
         {"patience", required_argument, NULL, OPT_PAT}, {"monitor", required_argument, NULL, OPT_MON},
         {"threads", required_argument, NULL, OPT_THREADS}, {"backend", required_argument, NULL, OPT_BACKEND},
         {"resume", no_argument, NULL, OPT_RESUME}, {"no-figure", no_argument, NULL, OPT_NOFIG},
-        {"no-augment", no_argument, NULL, OPT_NOAUG},
+        {"no-augment", no_argument, NULL, OPT_NOAUG}, {"soft-labels", required_argument, NULL, OPT_SOFT},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     sb_train_options o = sb_train_options_default();
     double hw = -1, sigma = -1, v;
@@ -106,6 +109,10 @@ int cmd_train(int argc, char **argv)
             if (!cli_parse_double(optarg, &v) || !(v > 0)) return cli_usage_error("train", "--pos-weight %s", optarg);
             o.pos_weight = (float)v;
             o.pos_weight_auto = false;
+            break;
+        case OPT_SOFT:
+            if (!cli_parse_double(optarg, &o.soft_tau) || !(o.soft_tau > 0))
+                return cli_usage_error("train", "--soft-labels %s: a width > 0", optarg);
             break;
         case OPT_PAT:
             if (!cli_parse_long(optarg, &l) || l < 0) return cli_usage_error("train", "--patience %s", optarg);

@@ -53,6 +53,12 @@ typedef struct sb_labels {
     double d2min_threshold; /* smallest D2min among the positives */
     size_t n_atoms, n_pos;
     int64_t *pos_ids; /* n_pos ids, ascending */
+    /* Every atom's D2min at the training strain (A^2), ids ascending: what soft training
+     * targets are made of (sb_labels_targets). n_scores = 0 in files written before they
+     * were recorded. */
+    size_t n_scores;
+    int64_t *score_ids;
+    double *d2min;
 } sb_labels;
 
 #define SB_LABELS_INIT {.n_pos = 0}
@@ -72,6 +78,15 @@ sb_status sb_labels_read(const char *path, sb_labels *l, sb_error *err);
  * count differs. */
 sb_status sb_labels_mask(const sb_labels *l, const sb_structure *s, unsigned char *mask,
                          sb_error *err);
+/* Soft training targets t[i] in [0, 1] for atom i of s, from the recorded D2min:
+ *   t = 1 / (1 + (D_thr / D)^(1/tau)) = sigmoid((ln D - ln D_thr) / tau),
+ * D_thr = d2min_threshold (the smallest positive's D2min), so t > 0.5 exactly for the
+ * positives (ties at D_thr: 0.5) and tau -> 0 gives the hard labels. An atom's distance
+ * from the threshold in ln D2min says how sure its label is: a negative just below the
+ * cut and one with no rearrangement at all stop counting the same. Fails when the file
+ * has no D2min scores (re-run `shearband label`) or tau <= 0. */
+sb_status sb_labels_targets(const sb_labels *l, const sb_structure *s, double tau, float *t,
+                            sb_error *err);
 
 typedef enum sb_split { SB_SPLIT_TRAIN = 0, SB_SPLIT_VAL = 1, SB_SPLIT_TEST = 2 } sb_split;
 const char *sb_split_name(sb_split s);

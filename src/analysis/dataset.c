@@ -57,8 +57,11 @@ void sb_labels_free(sb_labels *l)
 {
     if (!l) return;
     free(l->pos_ids);
-    l->pos_ids = NULL;
-    l->n_pos = 0;
+    free(l->score_ids);
+    free(l->d2min);
+    l->pos_ids = l->score_ids = NULL;
+    l->d2min = NULL;
+    l->n_pos = l->n_scores = 0;
 }
 
 void sb_labels_default_name(const sb_label_options *opt, char *buf, size_t bufsz)
@@ -136,6 +139,28 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* l->score_ids / d2min: every atom's id and D2min, ids ascending. */
+static sb_status labels_set_scores(sb_labels *l, const sb_structure *s, const double *d2min,
+                                   sb_error *err)
+{
+    size_t *order = NULL;
+    sb_status st = sb_structure_id_order(s, &order, err);
+    if (st != SB_OK) return st;
+    l->score_ids = malloc((s->n ? s->n : 1) * sizeof *l->score_ids);
+    l->d2min = malloc((s->n ? s->n : 1) * sizeof *l->d2min);
+    if (!l->score_ids || !l->d2min) {
+        free(order);
+        return sb_error_set(err, SB_ERR_NOMEM, "labels: out of memory");
+    }
+    for (size_t k = 0; k < s->n; k++) {
+        l->score_ids[k] = s->id[order[k]];
+        l->d2min[k] = d2min[order[k]];
+    }
+    l->n_scores = s->n;
+    free(order);
+    return SB_OK;
+}
+
 sb_status sb_labels_make(const char *run_dir, const char *glass, const sb_label_options *opt,
                          sb_labels *out, sb_error *err)
 {
@@ -202,6 +227,7 @@ sb_status sb_labels_make(const char *run_dir, const char *glass, const sb_label_
             if (mask[i]) out->pos_ids[k++] = s.id[i];
         qsort(out->pos_ids, k, sizeof *out->pos_ids, cmp_i64);
         out->n_pos = k;
+        st = labels_set_scores(out, &s, d->data, err);
         out->n_atoms = s.n;
         out->strain = o.strain;
         out->f_thres = o.f_thres;
@@ -230,6 +256,12 @@ sb_status sb_labels_write(const char *path, const sb_labels *l, int argc, char *
             l->strain, l->f_thres, l->d2min_threshold, l->n_atoms, l->n_pos);
     for (size_t k = 0; k < l->n_pos; k++)
         fprintf(fp, "%" PRId64 "%c", l->pos_ids[k], (k % 12 == 11 || k + 1 == l->n_pos) ? '\n' : ' ');
+    if (l->n_scores) {
+        /* six digits: soft targets need the rank and rough size, not round-off */
+        fprintf(fp, "d2min\n");
+        for (size_t k = 0; k < l->n_scores; k++)
+            fprintf(fp, "%" PRId64 " %.6g\n", l->score_ids[k], l->d2min[k]);
+    }
     fprintf(fp, "end\n");
     return sb_atomic_commit(&af, err);
 }
@@ -280,9 +312,33 @@ sb_status sb_labels_read(const char *path, sb_labels *l, sb_error *err)
         p = e;
     }
     while (st == SB_OK && (*p == ' ' || *p == '\n' || *p == '\r')) p++;
+    if (st == SB_OK && strncmp(p, "d2min", 5) == 0 && (p[5] == '\n' || p[5] == '\r')) {
+        /* optional: every atom's "id D2min", ids ascending */
+        p += 5;
+        l->score_ids = malloc((l->n_atoms ? l->n_atoms : 1) * sizeof *l->score_ids);
+        l->d2min = malloc((l->n_atoms ? l->n_atoms : 1) * sizeof *l->d2min);
+        if (!l->score_ids || !l->d2min) st = sb_error_set(err, SB_ERR_NOMEM, "%s: out of memory", path);
+        for (size_t k = 0; st == SB_OK && k < l->n_atoms; k++) {
+            char *e, *f;
+            errno = 0;
+            const long long id = strtoll(p, &e, 10);
+            const double val = e != p ? strtod(e, &f) : 0;
+            if (e == p || f == e || errno || id <= 0 || !(val >= 0) || !isfinite(val) ||
+                (k > 0 && id <= l->score_ids[k - 1])) {
+                st = sb_error_set(err, SB_ERR_PARSE, "%s: d2min entry %zu of %zu: expected 'id value' "
+                                  "with ids ascending and value >= 0", path, k + 1, l->n_atoms);
+                break;
+            }
+            l->score_ids[k] = id;
+            l->d2min[k] = val;
+            l->n_scores = k + 1;
+            p = f;
+        }
+        while (st == SB_OK && (*p == ' ' || *p == '\n' || *p == '\r')) p++;
+    }
     if (st == SB_OK && strncmp(p, "end", 3) != 0)
-        st = sb_error_set(err, SB_ERR_PARSE, "%s: more ids than 'positives' or no 'end' line "
-                          "(truncated?)", path);
+        st = sb_error_set(err, SB_ERR_PARSE, "%s: more ids than 'positives' or d2min entries than "
+                          "'atoms', or no 'end' line (truncated?)", path);
     free(text);
     if (st != SB_OK) sb_labels_free(l);
     return st;
@@ -308,6 +364,42 @@ sb_status sb_labels_mask(const sb_labels *l, const sb_structure *s, unsigned cha
         mask[i] = 1;
     }
     free(order);
+    return st;
+}
+
+sb_status sb_labels_targets(const sb_labels *l, const sb_structure *s, double tau, float *t,
+                            sb_error *err)
+{
+    if (!(tau > 0)) return sb_error_set(err, SB_ERR_INVALID_ARG, "soft-label width %g: must be > 0", tau);
+    if (l->n_scores == 0)
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "no per-atom D2min recorded (labelled by an older "
+                            "shearband): run `shearband label` on the run again");
+    if (l->n_scores != s->n)
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "D2min recorded for %zu atoms, the glass has %zu",
+                            l->n_scores, s->n);
+    if (!(l->d2min_threshold > 0))
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "d2min_threshold %g: must be > 0 for soft targets",
+                            l->d2min_threshold);
+    unsigned char *mask = malloc(s->n ? s->n : 1);
+    size_t *order = NULL;
+    if (!mask) return sb_error_set(err, SB_ERR_NOMEM, "labels: out of memory");
+    sb_status st = sb_labels_mask(l, s, mask, err);
+    if (st == SB_OK) st = sb_structure_id_order(s, &order, err);
+    for (size_t k = 0; st == SB_OK && k < l->n_scores; k++) {
+        const size_t i = sb_structure_index_of(s, order, l->score_ids[k]);
+        if (i == (size_t)-1) {
+            st = sb_error_set(err, SB_ERR_INVALID_ARG, "atom id %" PRId64 " with a D2min is not in the glass",
+                              l->score_ids[k]);
+            break;
+        }
+        const double x = l->d2min[k] > 0 ? log(l->d2min[k] / l->d2min_threshold) / tau : -INFINITY;
+        double v = 1.0 / (1.0 + exp(-x));
+        /* the file's six digits can put an atom at the cut on the wrong side: keep its label's */
+        v = mask[i] ? fmax(v, 0.5) : fmin(v, 0.5);
+        t[i] = (float)v;
+    }
+    free(order);
+    free(mask);
     return st;
 }
 

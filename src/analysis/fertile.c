@@ -229,6 +229,7 @@ typedef struct ft_case {
     int glass;
     int R[3][3];
     unsigned char *mask;
+    float *target; /* soft training targets (soft_tau > 0), else NULL: the mask */
     sb_split split;
 } ft_case;
 
@@ -253,7 +254,10 @@ static void ft_data_free(ft_data *d)
         sb_sdm_builder_free(d->g[i].b);
         sb_structure_free(&d->g[i].s);
     }
-    for (int i = 0; i < d->ncase; i++) free(d->c[i].mask);
+    for (int i = 0; i < d->ncase; i++) {
+        free(d->c[i].mask);
+        free(d->c[i].target);
+    }
     free(d->g);
     free(d->c);
     free(d->pos);
@@ -261,7 +265,8 @@ static void ft_data_free(ft_data *d)
     memset(d, 0, sizeof *d);
 }
 
-static sb_status ft_data_load(const sb_dataset *ds, const sb_sdm_params *sdm, ft_data *d, sb_error *err)
+static sb_status ft_data_load(const sb_dataset *ds, const sb_sdm_params *sdm, double soft_tau, ft_data *d,
+                              sb_error *err)
 {
     memset(d, 0, sizeof *d);
     d->g = calloc(ds->n, sizeof *d->g);
@@ -318,6 +323,16 @@ static sb_status ft_data_load(const sb_dataset *ds, const sb_sdm_params *sdm, ft
             sb_error_prefix(err, "%s: ", dc->labels);
             break;
         }
+        if (soft_tau > 0 && c->split == SB_SPLIT_TRAIN) {
+            if (!(c->target = malloc(d->g[gi].s.n * sizeof *c->target))) {
+                st = sb_error_set(err, SB_ERR_NOMEM, "out of memory");
+                break;
+            }
+            if ((st = sb_labels_targets(&l, &d->g[gi].s, soft_tau, c->target, err)) != SB_OK) {
+                sb_error_prefix(err, "%s: ", dc->labels);
+                break;
+            }
+        }
     }
     sb_labels_free(&l);
     if (st != SB_OK) return st;
@@ -357,7 +372,8 @@ static sb_status ft_batch_maps(ft_data *d, const sb_sdm_params *sdm, ft_example 
         size_t k1 = k0;
         while (k1 < n && ex[k1].c == ex[k0].c) {
             atoms[k1 - k0] = ex[k1].atom;
-            y[k1] = d->c[ex[k1].c].mask[ex[k1].atom];
+            const ft_case *ck = &d->c[ex[k1].c];
+            y[k1] = ck->target ? ck->target[ex[k1].atom] : ck->mask[ex[k1].atom];
             k1++;
         }
         ft_case *c = &d->c[ex[k0].c];
@@ -639,6 +655,7 @@ static sb_status ft_write_json(const char *path, const sb_dataset *ds, const sb_
     sb_json_num(&j, "lr", o->lr);
     sb_json_int(&j, "seed", (int64_t)o->seed);
     sb_json_num(&j, "neg_per_pos", o->neg_per_pos);
+    sb_json_num(&j, "soft_label_tau", o->soft_tau);
     sb_json_str(&j, "augment", o->augment ? "random symmetry of simple shear per map (half turn about Z, mirror Z)" : "none");
     sb_json_num(&j, "pos_weight", pos_weight);
     sb_json_bool(&j, "pos_weight_auto", o->pos_weight_auto);
@@ -666,9 +683,11 @@ sb_status sb_fertile_train(const sb_dataset *ds, const sb_train_options *opt, sb
     const sb_train_options o = *opt;
     memset(res, 0, sizeof *res);
     if (!o.model_path) return sb_error_set(err, SB_ERR_INVALID_ARG, "train: an output model path is required");
-    if (o.epochs < 1 || o.batch < 1 || !(o.lr > 0) || o.neg_per_pos < 0 || o.patience < 0)
+    if (o.epochs < 1 || o.batch < 1 || !(o.lr > 0) || o.neg_per_pos < 0 || o.patience < 0 ||
+        !(o.soft_tau >= 0))
         return sb_error_set(err, SB_ERR_INVALID_ARG,
-                            "train: epochs, batch >= 1, lr > 0, neg-per-pos >= 0, patience >= 0");
+                            "train: epochs, batch >= 1, lr > 0, neg-per-pos >= 0, patience >= 0, "
+                            "soft-labels >= 0");
     sb_status st = sb_sdm_params_check(&o.sdm, err);
     if (st != SB_OK) return st;
     const char *arch = o.arch ? o.arch : sb_fertile_default_arch(o.sdm.kind);
@@ -692,7 +711,7 @@ sb_status sb_fertile_train(const sb_dataset *ds, const sb_train_options *opt, sb
     ft_example *epoch_ex = NULL;
     ft_history hist = {0};
     double *hist_pr = NULL, *hist_sec = NULL, *hist_mps = NULL;
-    st = ft_data_load(ds, &o.sdm, &d, err);
+    st = ft_data_load(ds, &o.sdm, o.soft_tau, &d, err);
     if (st == SB_OK) st = sb_nn_model_create_from_string(ft_input_shape(&o.sdm), arch, &m, err);
     if (st == SB_OK) {
         sb_nn_model_init(m, o.seed);
@@ -709,6 +728,8 @@ sb_status sb_fertile_train(const sb_dataset *ds, const sb_train_options *opt, sb
         snprintf(v, sizeof v, "%.10g", d.label_f_thres);
         if (!st) st = sb_nn_model_set_meta(m, "train.label_f_thres", d.mixed_labels ? "mixed" : v, err);
         if (!st) st = sb_nn_model_set_meta(m, "train.architecture", arch, err);
+        snprintf(v, sizeof v, "%.10g", o.soft_tau);
+        if (!st) st = sb_nn_model_set_meta(m, "train.soft_tau", v, err);
     }
     sb_nn_adam_options ao = sb_nn_adam_options_default();
     ao.lr = o.lr;

@@ -64,8 +64,8 @@ static void make_sample(int g, uint64_t seed, double L, size_t n)
         }
     unsigned char *mask = malloc(n);
     size_t ntop;
-    cr_assert_eq(sb_top_fraction_mask(count, r.id, n, 0.3, mask, &ntop, NULL, &err), SB_OK);
     sb_labels l = SB_LABELS_INIT;
+    cr_assert_eq(sb_top_fraction_mask(count, r.id, n, 0.3, mask, &ntop, &l.d2min_threshold, &err), SB_OK);
     snprintf(l.glass, sizeof l.glass, "%s", path);
     l.glass_fingerprint = sb_glass_fingerprint(&r);
     l.orientation = 0;
@@ -75,6 +75,11 @@ static void make_sample(int g, uint64_t seed, double L, size_t n)
     l.pos_ids = malloc(ntop * sizeof *l.pos_ids);
     for (size_t i = 0; i < n; i++)
         if (mask[i]) l.pos_ids[l.n_pos++] = r.id[i];
+    /* the score stands in for D2min (soft targets); the data file keeps ids 1..n in order */
+    l.n_scores = n;
+    l.score_ids = malloc(n * sizeof *l.score_ids);
+    l.d2min = malloc(n * sizeof *l.d2min);
+    for (size_t i = 0; i < n; i++) l.score_ids[i] = r.id[i], l.d2min[i] = count[i];
     snprintf(path, sizeof path, "%s/g%d.labels", tmpdir, g);
     cr_assert_eq(sb_labels_write(path, &l, 0, NULL, &err), SB_OK, "%s", err.msg);
     /* round trip */
@@ -83,6 +88,11 @@ static void make_sample(int g, uint64_t seed, double L, size_t n)
     cr_assert_eq(back.n_pos, l.n_pos);
     cr_assert_eq(back.glass_fingerprint, l.glass_fingerprint);
     cr_assert_eq(memcmp(back.pos_ids, l.pos_ids, l.n_pos * sizeof *l.pos_ids), 0);
+    cr_assert_eq(back.n_scores, n);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(back.score_ids[i], l.score_ids[i]);
+        cr_assert_float_eq(back.d2min[i], l.d2min[i], 1e-5 * l.d2min[i]); /* six digits */
+    }
     unsigned char *mask2 = malloc(n);
     cr_assert_eq(sb_labels_mask(&back, &r, mask2, &err), SB_OK);
     cr_assert_eq(memcmp(mask, mask2, n), 0);
@@ -175,6 +185,73 @@ Test(fertile_train, learns_local_density, .timeout = 300)
     sb_labels_free(&l);
     sb_structure_free(&s);
     sb_nn_model_free(m);
+    sb_dataset_free(&d);
+}
+
+/* Soft targets are a smoothed copy of the labels: 0.5 at the cut, on the label's side of
+ * it, increasing with the score, the 0/1 labels as tau -> 0. */
+Test(dataset, soft_targets_follow_the_labels)
+{
+    make_tmp("dataset_soft");
+    make_sample(0, 7, 18.0, 500);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/g0.labels", tmpdir);
+    sb_labels l = SB_LABELS_INIT;
+    sb_error err;
+    cr_assert_eq(sb_labels_read(path, &l, &err), SB_OK, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/g0.data", tmpdir);
+    sb_structure s = SB_STRUCTURE_INIT;
+    cr_assert_eq(sb_read_structure(path, &s, &err), SB_OK);
+    unsigned char *mask = malloc(s.n);
+    float *t = malloc(s.n * sizeof *t), *t0 = malloc(s.n * sizeof *t0);
+    cr_assert_eq(sb_labels_mask(&l, &s, mask, &err), SB_OK);
+    cr_assert_eq(sb_labels_targets(&l, &s, 0.2, t, &err), SB_OK, "%s", err.msg);
+    cr_assert_eq(sb_labels_targets(&l, &s, 1e-6, t0, &err), SB_OK);
+    size_t *order = NULL;
+    cr_assert_eq(sb_structure_id_order(&s, &order, &err), SB_OK);
+    for (size_t k = 0; k < l.n_scores; k++) {
+        const size_t i = sb_structure_index_of(&s, order, l.score_ids[k]);
+        cr_assert(mask[i] ? t[i] >= 0.5f : t[i] <= 0.5f, "atom %zu: label %d, target %g", i, mask[i], t[i]);
+        const double want = 1 / (1 + pow(l.d2min_threshold / l.d2min[k], 1 / 0.2));
+        cr_assert(fabs(t[i] - want) < 1e-5 || fabs(t[i] - 0.5) < 1e-6, "atom %zu: %g vs %g", i, t[i], want);
+        if (fabs(l.d2min[k] / l.d2min_threshold - 1) > 1e-3) cr_assert_float_eq(t0[i], (float)mask[i], 1e-6);
+        for (size_t q = 0; q < l.n_scores; q++) /* monotone in the score */
+            if (l.d2min[q] > l.d2min[k])
+                cr_assert_geq(t[sb_structure_index_of(&s, order, l.score_ids[q])], t[i]);
+    }
+    cr_assert_eq(sb_labels_targets(&l, &s, 0, t, &err), SB_ERR_INVALID_ARG);
+    l.n_scores = 0; /* a file written before the scores were recorded */
+    cr_assert_eq(sb_labels_targets(&l, &s, 0.2, t, &err), SB_ERR_INVALID_ARG);
+    cr_assert(strstr(err.msg, "shearband label"), "%s", err.msg);
+    l.n_scores = s.n;
+    free(order), free(mask), free(t), free(t0);
+    sb_labels_free(&l);
+    sb_structure_free(&s);
+}
+
+/* Trained toward soft targets, the network learns the same task (scored on the 0/1 labels). */
+Test(fertile_train, learns_from_soft_targets, .timeout = 300)
+{
+    make_tmp("fertile_train_soft");
+    for (int g = 0; g < 4; g++) make_sample(g, 100 + (uint64_t)g, 18.0, 500);
+    write_manifest("ds.txt");
+    char mpath[1200], model[1200];
+    snprintf(mpath, sizeof mpath, "%s/ds.txt", tmpdir);
+    FILE *fp = fopen(mpath, "a");
+    fprintf(fp, "g3 g3.data 0 g3.labels train\n");
+    fclose(fp);
+    snprintf(model, sizeof model, "%s/m.sbnn", tmpdir);
+    sb_dataset d = SB_DATASET_INIT;
+    sb_error err;
+    cr_assert_eq(sb_dataset_read(mpath, &d, &err), SB_OK, "%s", err.msg);
+    sb_train_options o = small_options(model);
+    o.epochs = 20;
+    o.patience = 0;
+    o.backend = NULL;
+    o.soft_tau = 0.1;
+    sb_train_result r;
+    cr_assert_eq(sb_fertile_train(&d, &o, &r, &err), SB_OK, "%s", err.msg);
+    cr_assert_gt(r.test.roc_auc, 0.93, "test ROC-AUC %g", r.test.roc_auc);
     sb_dataset_free(&d);
 }
 
@@ -361,6 +438,26 @@ Test(dataset, truncated_labels_refused)
     sb_labels l = SB_LABELS_INIT;
     sb_error err;
     cr_assert_eq(sb_labels_read(path, &l, &err), SB_ERR_PARSE);
+    /* a D2min block cut short, or with ids out of order */
+    fp = fopen(path, "w");
+    fprintf(fp, "shearband-labels 1\nglass g.data\nglass_fingerprint 00ff\norientation 0\nstrain 0.1\n"
+                "f_thres 0.5\natoms 3\npositives 1\nids\n2\nd2min\n1 0.5\n2 3.5\n");
+    fclose(fp);
+    cr_assert_eq(sb_labels_read(path, &l, &err), SB_ERR_PARSE);
+    fp = fopen(path, "w");
+    fprintf(fp, "shearband-labels 1\nglass g.data\nglass_fingerprint 00ff\norientation 0\nstrain 0.1\n"
+                "f_thres 0.5\natoms 3\npositives 1\nids\n2\nd2min\n1 0.5\n3 3.5\n2 1\nend\n");
+    fclose(fp);
+    cr_assert_eq(sb_labels_read(path, &l, &err), SB_ERR_PARSE);
+    cr_assert(strstr(err.msg, "ascending"), "%s", err.msg);
+    fp = fopen(path, "w");
+    fprintf(fp, "shearband-labels 1\nglass g.data\nglass_fingerprint 00ff\norientation 0\nstrain 0.1\n"
+                "f_thres 0.5\natoms 3\npositives 1\nids\n2\nd2min\n1 0.5\n2 3.5\n3 1\nend\n");
+    fclose(fp);
+    cr_assert_eq(sb_labels_read(path, &l, &err), SB_OK, "%s", err.msg);
+    cr_assert_eq(l.n_scores, 3);
+    cr_assert_float_eq(l.d2min[1], 3.5, 1e-12);
+    sb_labels_free(&l);
     fp = fopen(path, "w");
     fprintf(fp, "something else\n");
     fclose(fp);
