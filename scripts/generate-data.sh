@@ -67,10 +67,14 @@ shear_one() {
   local g=$1 k=$2 dir="$DATA/runs/${1}_o$(printf %02d "$2")"
   exec {lock}>"$dir.lock"
   flock -n "$lock" || return 0 # another invocation is running it
-  [[ -f $dir/shear.done && -n $(compgen -G "$dir/labels_*.txt") ]] && return 0
+  # Done = labelled with every atom's D2min (soft targets need it; label files written
+  # before it was recorded make the run be redone, or only relabelled if its snapshot is here).
+  has_scores() { [[ -f $1 ]] && grep -qx d2min "$1"; }
+  local lab=labels_s0.100_f0.050.txt
+  has_scores "$dir/$lab" && [[ -f $dir/shear.done ]] && return 0
   # Collected into datasets/ on an earlier machine: its results are kept, never redone.
   local kept="datasets/runs/$(basename "$dir")"
-  [[ -f $kept/shear.json && -n $(compgen -G "$kept/labels_*.txt") ]] && return 0
+  [[ -f $kept/shear.json ]] && has_scores "$kept/$lab" && return 0
   local resume=()
   [[ -f $dir/checkpoint.txt ]] && resume=(--resume)
   # Training and validation glasses only need the labels at 10 %; the survey (test) glasses
