@@ -18,7 +18,7 @@ static const char usage[] =
     "test ROC-AUC, PR-AUC, precision, recall, F1, accuracy with provenance), MODEL.ckpt\n"
     "(resume with --resume) and MODEL.curve.png (learning curve).\n\n"
     "  -o, --output MODEL       model file (required)\n"
-    "      --sdm KIND           proj_xy | proj_3 | grid3d (proj_xy)\n"
+    "      --sdm KIND           grid3d | proj_xy | proj_3 (grid3d)\n"
     "      --half-width H       SDM half-width, A (8)\n"
     "      --grid G             pixels per edge (32 for 2D maps, 16 for grid3d)\n"
     "      --sigma S            Gaussian width, A (0.5)\n"
@@ -31,7 +31,8 @@ static const char usage[] =
     "      --pos-weight W       fixed positive-class loss weight (default: n_neg/n_pos of\n"
     "                           the epoch)\n"
     "      --soft-labels TAU    train toward sigmoid(ln(D2min / D_thr) / TAU) instead of 0/1\n"
-    "                           (needs label files with D2min, docs/dataset.md; off)\n"
+    "                           (label files with D2min, docs/dataset.md; 0.25)\n"
+    "      --hard-labels        train on the 0/1 labels (older label files without D2min)\n"
     "      --patience N         stop after N epochs without improvement (5; 0 = never)\n"
     "      --monitor pr_auc|loss  validation quantity for early stopping (pr_auc)\n"
     "      --threads N          OpenMP threads (default: OMP_NUM_THREADS)\n"
@@ -45,7 +46,7 @@ static const char usage[] =
 enum {
     OPT_SDM = 256, OPT_HW, OPT_GRID, OPT_SIGMA, OPT_ARCH, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_SEED,
     OPT_NPP, OPT_PW, OPT_PAT, OPT_MON, OPT_THREADS, OPT_BACKEND, OPT_RESUME, OPT_NOFIG, OPT_NOAUG,
-    OPT_SOFT
+    OPT_SOFT, OPT_HARD
 };
 
 int cmd_train(int argc, char **argv)
@@ -61,6 +62,7 @@ int cmd_train(int argc, char **argv)
         {"threads", required_argument, NULL, OPT_THREADS}, {"backend", required_argument, NULL, OPT_BACKEND},
         {"resume", no_argument, NULL, OPT_RESUME}, {"no-figure", no_argument, NULL, OPT_NOFIG},
         {"no-augment", no_argument, NULL, OPT_NOAUG}, {"soft-labels", required_argument, NULL, OPT_SOFT},
+        {"hard-labels", no_argument, NULL, OPT_HARD},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     sb_train_options o = sb_train_options_default();
     double hw = -1, sigma = -1, v;
@@ -114,6 +116,7 @@ int cmd_train(int argc, char **argv)
             if (!cli_parse_double(optarg, &o.soft_tau) || !(o.soft_tau > 0))
                 return cli_usage_error("train", "--soft-labels %s: a width > 0", optarg);
             break;
+        case OPT_HARD: o.soft_tau = 0; break;
         case OPT_PAT:
             if (!cli_parse_long(optarg, &l) || l < 0) return cli_usage_error("train", "--patience %s", optarg);
             o.patience = (int)l;

@@ -77,7 +77,7 @@ typedef struct sb_train_options {
     float pos_weight;      /* used when !pos_weight_auto (1) */
     double soft_tau;       /* > 0: train on soft targets sigmoid(ln(D2min / D_thr) / tau)
                               (sb_labels_targets) instead of the 0/1 labels; sampling,
-                              metrics and early stopping keep the 0/1 labels (0: off) */
+                              metrics and early stopping keep the 0/1 labels (0.25; 0: off) */
     int patience;          /* epochs without improvement before stopping (5; 0: never stop) */
     bool monitor_loss;     /* monitor validation loss instead of PR-AUC (false) */
     const char *model_path;/* required */

@@ -123,6 +123,7 @@ static sb_train_options small_options(const char *model)
     o.batch = 32;
     o.lr = 3e-3f;
     o.neg_per_pos = 0;
+    o.soft_tau = 0; /* the 0/1 labels unless a test says otherwise */
     o.figure = false;
     o.model_path = model;
     o.backend = "reference";
