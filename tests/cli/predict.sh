@@ -30,7 +30,7 @@ p_tab=$(awk -F, 'NR == 2 { printf "%.3f", $3 }' "$SB_TEST_TMP/ffb/predict.csv")
 [ "$p_csv" = "$p_tab" ] || fail "predicted band $p_tab is not at the profile minimum $p_csv"
 
 # cnn with a tiny model, all orientations.
-"$SB" train "$SB_SOURCE_DIR/examples/fertile-smoke/smoke.manifest" -o "$SB_TEST_TMP/m.sbnn" --epochs 1 \
+"$SB" train "$SB_SOURCE_DIR/examples/fertile-smoke/smoke.manifest" -o "$SB_TEST_TMP/m.sbnn" --sdm proj_xy --hard-labels --epochs 1 \
     --threads 1 --no-figure > /dev/null 2>&1 || fail "train exited $?"
 "$SB" predict "$g" -m "$SB_TEST_TMP/m.sbnn" -k all -o "$SB_TEST_TMP/cnn" --no-figures > "$SB_TEST_TMP/out2" \
     || fail "predict cnn exited $?"
