@@ -96,7 +96,10 @@ fi
 if [[ $stage == shear || $stage == all ]]; then
   # The survey (test) glasses first: their 48 runs to 20 % are the long pole, and issues of
   # prediction and baselines need them whatever the CNN's training set is.
-  for g in $(for g in "${glasses[@]}"; do echo "$([[ $(split_of "$g") == test ]] && echo 0 || echo 1) $g"; done | sort | cut -d' ' -f2); do
+  ordered=()
+  for g in "${glasses[@]}"; do [[ $(split_of "$g") == test ]] && ordered+=("$g"); done
+  for g in "${glasses[@]}"; do [[ $(split_of "$g") == test ]] || ordered+=("$g"); done
+  for g in "${ordered[@]}"; do
     [[ -f $DATA/glasses/$g.data ]] || continue
     case $(split_of "$g") in
       test) ks=$(seq 0 23) ;;

@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -380,11 +381,8 @@ sb_status sb_labels_targets(const sb_labels *l, const sb_structure *s, double ta
     if (!(l->d2min_threshold > 0))
         return sb_error_set(err, SB_ERR_INVALID_ARG, "d2min_threshold %g: must be > 0 for soft targets",
                             l->d2min_threshold);
-    unsigned char *mask = malloc(s->n ? s->n : 1);
     size_t *order = NULL;
-    if (!mask) return sb_error_set(err, SB_ERR_NOMEM, "labels: out of memory");
-    sb_status st = sb_labels_mask(l, s, mask, err);
-    if (st == SB_OK) st = sb_structure_id_order(s, &order, err);
+    sb_status st = sb_structure_id_order(s, &order, err);
     for (size_t k = 0; st == SB_OK && k < l->n_scores; k++) {
         const size_t i = sb_structure_index_of(s, order, l->score_ids[k]);
         if (i == (size_t)-1) {
@@ -393,13 +391,12 @@ sb_status sb_labels_targets(const sb_labels *l, const sb_structure *s, double ta
             break;
         }
         const double x = l->d2min[k] > 0 ? log(l->d2min[k] / l->d2min_threshold) / tau : -INFINITY;
-        double v = 1.0 / (1.0 + exp(-x));
+        const double v = 1.0 / (1.0 + exp(-x));
         /* the file's six digits can put an atom at the cut on the wrong side: keep its label's */
-        v = mask[i] ? fmax(v, 0.5) : fmin(v, 0.5);
-        t[i] = (float)v;
+        const bool pos = bsearch(&l->score_ids[k], l->pos_ids, l->n_pos, sizeof *l->pos_ids, cmp_i64);
+        t[i] = (float)(pos ? fmax(v, 0.5) : fmin(v, 0.5));
     }
     free(order);
-    free(mask);
     return st;
 }
 

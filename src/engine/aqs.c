@@ -21,9 +21,8 @@
  * displacement) than to s_k. Starting there leaves the minimiser less distance to cover.
  * After a plastic event (the stress dropped) the last displacement is an avalanche, not a
  * trend, and the next step starts from the plain affine move. Only the start point
- * changes. The first step of a
- * segment knows only one minimum (the checkpoint) and is not extrapolated, which keeps
- * resumed runs bitwise identical to uninterrupted ones.
+ * changes. The first step of a segment knows only one minimum (the checkpoint) and is not
+ * extrapolated, which keeps resumed runs bitwise identical to uninterrupted ones.
  *
  * Line search: LAMMPS's CG defaults to `line quadratic`; the default here is `line
  * forcezero` (root of the force projected on the search direction). Measured on a
