@@ -32,19 +32,23 @@ common=(--orientations all --step "$step" --max-strain "$max" --save "$save"
 echo "AQS recipes over 24 orientations, to $max in steps of $step, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "Glass: $glass ($(awk '/ atoms$/ { print $1; exit }' "$glass") atoms); band: slab $slab A, top $ftop"
 if [[ -z ${REPORT_ONLY:-} ]]; then
-  # One core each, started together. To read an unfinished comparison, rewrite the two
+  # One core each, started together. To read an unfinished comparison, rewrite the
   # summaries (`shearband ensemble ... --summarize`) and run with REPORT_ONLY=1.
   "$sb" ensemble "$glass" -d "$out/A-defaults" "${common[@]}" > "$out/A.log" 2>&1 &
   "$sb" ensemble "$glass" -d "$out/B-standard" "${common[@]}" \
     --linesearch quadratic --extrapolate 0 > "$out/B.log" 2>&1 &
   wait
+  if [[ -n ${CANDIDATE:-} ]]; then
+    # shellcheck disable=SC2086 # CANDIDATE is a list of options
+    "$sb" ensemble "$glass" -d "$out/C-candidate" "${common[@]}" $CANDIDATE > "$out/C.log" 2>&1
+  fi
 fi
 
 # One line per run: recipe orientation peak_GPa strain_at_peak band axis centre_A
 # evaluations_to_0.10 evaluations_total seconds
 rows=$out/runs.txt
 : > "$rows"
-for r in A-defaults B-standard; do
+for r in A-defaults B-standard C-candidate; do
   csv=$out/$r/ensemble.csv
   [[ -f $csv ]] || continue
   grep -v '^#' "$csv" | tail -n +2 | while IFS=, read -r run k seed found axis signed centre peak z conc ys sm steps fs status; do
@@ -58,14 +62,19 @@ for r in A-defaults B-standard; do
 done
 box=$(awk '/xlo xhi/ { print $2 - $1; exit }' "$glass")
 
-awk -v box="$box" -v slab="$slab" '
+# compare X Y: recipe X (A or C) against the standard recipe Y = B
+compare() {
+awk -v box="$box" -v slab="$slab" -v X="$1" -v Y="$2" -v nameX="$3" '
   { R = $1; k = $2; have[R, k] = 1; y[R, k] = $3; ax[R, k] = $5; c[R, k] = $6
     e10[R, k] = $7; eall[R, k] = $8; s[R, k] = $9 }
-  # Same band: same axis and centres closer than half a slab (periodic box).
-  function same(R1, k1, R2, k2,   d) {
+  # Same band: same axis and centres closer than half a slab (periodic box). Centres are
+  # in the loading frame of each run; a partner orientation is turned by 180 degrees about Z
+  # (X -> -X, Y -> -Y), so its centre c is the sample position box - c: mirror = 1.
+  function same(R1, k1, R2, k2, mirror,   d) {
     if (ax[R1, k1] == "none" || ax[R2, k2] == "none") return ax[R1, k1] == ax[R2, k2]
     if (ax[R1, k1] != ax[R2, k2]) return 0
-    d = c[R1, k1] - c[R2, k2]; if (d < 0) d = -d; if (d > box / 2) d = box - d
+    d = c[R1, k1] - (mirror ? box - c[R2, k2] : c[R2, k2])
+    d -= box * int(d / box); if (d < 0) d = -d; if (d > box / 2) d = box - d
     return d < slab / 2
   }
   END {
@@ -75,55 +84,63 @@ awk -v box="$box" -v slab="$slab" '
     for (k = 0; k < 24; k++) {
       if (k % 4 > 1) continue
       p = k + 3 - 2 * (k % 4)            # k ^ 3 for k mod 4 in {0, 1}
-      if (!(have["A", k] && have["A", p] && have["B", k] && have["B", p])) continue
+      if (!(have[X, k] && have[X, p] && have[Y, k] && have[Y, p])) continue
       np++; kk[np] = k; pp[np] = p
     }
     if (np < 2) { print "run_recipes.sh: fewer than two loadings run by both recipes" > "/dev/stderr"; exit 1 }
     for (i = 1; i <= np; i++) for (j = 0; j < 2; j++) {
       k = j ? pp[i] : kk[i]
-      for (Ri = 0; Ri < 2; Ri++) { R = Ri ? "B" : "A"; E10[R] += e10[R, k]; E[R] += eall[R, k]; S[R] += s[R, k] }
+      for (Ri = 0; Ri < 2; Ri++) { R = Ri ? Y : X; E10[R] += e10[R, k]; E[R] += eall[R, k]; S[R] += s[R, k] }
     }
     printf "\n%d loadings (%d orientations) run by both recipes\n", np, 2 * np
     printf "\n| recipe | force evaluations to 10 %% | to the end | wall (s) |\n|---|---|---|---|\n"
-    printf "| defaults | %d | %d | %.0f |\n| standard | %d | %d | %.0f |\n", E10["A"], E["A"], S["A"], E10["B"], E["B"], S["B"]
-    printf "| **ratio standard / defaults** | **%.2f** | **%.2f** | **%.2f** |\n", E10["B"] / E10["A"], E["B"] / E["A"], S["B"] / S["A"]
+    printf "| %s | %d | %d | %.0f |\n| standard | %d | %d | %.0f |\n", nameX, E10[X], E[X], S[X], E10[Y], E[Y], S[Y]
+    printf "| **ratio standard / %s** | **%.2f** | **%.2f** | **%.2f** |\n", nameX, E10[Y] / E10[X], E[Y] / E[X], S[Y] / S[X]
     printf "\nYield (largest) stress per loading, GPa: the two partners of each recipe\n"
-    printf "| loading (K, partner) | defaults | standard |\n|---|---|---|\n"
+    printf "| loading (K, partner) | %s | standard |\n|---|---|---|\n", nameX
     for (i = 1; i <= np; i++) {
       k = kk[i]; p = pp[i]
-      printf "| %d, %d | %.3f, %.3f | %.3f, %.3f |\n", k, p, y["A", k], y["A", p], y["B", k], y["B", p]
+      printf "| %d, %d | %.3f, %.3f | %.3f, %.3f |\n", k, p, y[X, k], y[X, p], y[Y, k], y[Y, p]
       for (Ri = 0; Ri < 2; Ri++) {
-        R = Ri ? "B" : "A"
+        R = Ri ? Y : X
         w[R] += (y[R, k] - y[R, p])^2 / 2      # within-pair variance: the noise of one run
         m[R, i] = (y[R, k] + y[R, p]) / 2
         mean[R] += m[R, i] / np
       }
-      d[i] = m["A", i] - m["B", i]; dm += d[i] / np
+      d[i] = m[X, i] - m[Y, i]; dm += d[i] / np
     }
     for (i = 1; i <= np; i++) dv += (d[i] - dm)^2 / (np - 1)
-    sA = sqrt(w["A"] / np); sB = sqrt(w["B"] / np)
-    printf "\nMean yield stress: defaults %.4f GPa, standard %.4f GPa\n", mean["A"], mean["B"]
-    printf "Noise of one run (rms over the pairs of (y_K - y_partner) / sqrt 2): defaults %.4f GPa, standard %.4f GPa\n", sA, sB
-    printf "Defaults - standard, per loading (pair means): mean %+.4f GPa, standard error %.4f (t = %.2f); sd %.4f GPa, noise alone would give %.4f\n", \
-      dm, sqrt(dv / np), dm / sqrt(dv / np), sqrt(dv), sqrt((sA^2 + sB^2) / 2)
+    sA = sqrt(w[X] / np); sB = sqrt(w[Y] / np)
+    printf "\nMean yield stress: %s %.4f GPa, standard %.4f GPa\n", nameX, mean[X], mean[Y]
+    printf "Noise of one run (rms over the pairs of (y_K - y_partner) / sqrt 2): %s %.3f MPa, standard %.3f MPa\n", nameX, 1e3 * sA, 1e3 * sB
+    se = sqrt(dv / np)
+    printf "%s - standard, per loading (pair means): mean %+.3f MPa, standard error %.3f MPa (t = %s); sd %.3f MPa, noise alone would give %.3f MPa\n", \
+      nameX, 1e3 * dm, 1e3 * se, (se > 1e-9 ? sprintf("%.2f", dm / se) : "n/a"), 1e3 * sqrt(dv), 1e3 * sqrt((sA^2 + sB^2) / 2)
     # Bands.
     for (i = 1; i <= np; i++) {
       k = kk[i]; p = pp[i]
-      inA += same("A", k, "A", p); inB += same("B", k, "B", p)
-      x += same("A", k, "B", k) + same("A", p, "B", p); xx += same("A", k, "B", p) + same("A", p, "B", k)
+      inA += same(X, k, X, p, 1); inB += same(Y, k, Y, p, 1)
+      x += same(X, k, Y, k, 0) + same(X, p, Y, p, 0); xx += same(X, k, Y, p, 1) + same(X, p, Y, k, 1)
       for (j = 0; j < 2; j++) {
         q = j ? p : k
-        fA += ax["A", q] != "none"; fB += ax["B", q] != "none"; vA += ax["A", q] == "vertical"; vB += ax["B", q] == "vertical"
+        fA += ax[X, q] != "none"; fB += ax[Y, q] != "none"; vA += ax[X, q] == "vertical"; vB += ax[Y, q] == "vertical"
       }
     }
-    printf "\nBands (slab %s A): found in %d / %d (defaults), %d / %d (standard); vertical %d and %d\n", slab, fA, 2 * np, fB, 2 * np, vA, vB
-    printf "Same band (axis, centre within half a slab): partners within defaults %d / %d, within standard %d / %d; defaults vs standard, same orientation %d / %d, partner orientation %d / %d\n", inA, np, inB, np, x, 2 * np, xx, 2 * np
-  }' "$rows" | tee "$out/report.md"
+    printf "\nBands (slab %s A): found in %d / %d (%s), %d / %d (standard); vertical %d and %d\n", slab, fA, 2 * np, nameX, fB, 2 * np, vA, vB
+    printf "Same band (axis, centre within half a slab): partners within %s %d / %d, within standard %d / %d; %s vs standard, same orientation %d / %d, partner orientation %d / %d\n", nameX, inA, np, inB, np, nameX, x, 2 * np, xx, 2 * np
+  }' "$rows"
+}
+{
+  compare A B defaults
+  if grep -q '^C ' "$rows"; then echo; echo "Candidate: ${CANDIDATE:-see C-candidate/ensemble.json}"; compare C B candidate; fi
+} | tee "$out/report.md"
 
 # Figure: yield stress and band centre per loading, both recipes, partners side by side.
-awk '{ k = $2; i = (k % 4 > 1) ? 3 - k % 4 + 4 * int(k / 4) : k; L = 2 * int(i / 4) + i % 4
-       off = (k % 4 > 1 ? 0.08 : -0.08) + ($1 == "A" ? -0.2 : 0.2)
-       print $1, L + off, $3, ($5 == "vertical" ? -$6 : ($5 == "horizontal" ? $6 : "nan")) }' "$rows" > "$out/fig.txt"
+# (band centres of partner orientations mirrored into the frame of the first, as above)
+awk -v box="$box" '{ k = $2; i = (k % 4 > 1) ? 3 - k % 4 + 4 * int(k / 4) : k; L = 2 * int(i / 4) + i % 4
+       off = (k % 4 > 1 ? 0.08 : -0.08) + ($1 == "A" ? -0.25 : ($1 == "B" ? 0.25 : 0))
+       c = (k % 4 > 1) ? box - $6 : $6
+       print $1, L + off, $3, ($5 == "vertical" ? -c : ($5 == "horizontal" ? c : "nan")), ($5 == "none") }' "$rows" > "$out/fig.txt"
 gnuplot <<GP
 set terminal pngcairo size 1000,700 font ",12" noenhanced
 set output "$out/recipes.png"
@@ -133,14 +150,18 @@ set xrange [-0.7:11.7]
 set xtics 1
 set grid ytics
 set ylabel "largest shear stress (GPa)"
-set title "24 orientations of $(basename "$glass"): each loading's two partner orientations (left/right of a pair)"
-plot "$out/fig.txt" using (\$1 eq "A" ? \$2 : NaN):3 pt 7 ps 1.2 lc rgb "#1f77b4" title "defaults", \
-     "" using (\$1 eq "B" ? \$2 : NaN):3 pt 5 ps 1.2 lc rgb "#2ca02c" title "standard recipe"
-set title "band: signed centre (vertical < 0, horizontal > 0)"
+set title "$(basename "$glass"): the two partner orientations of each loading"
+set offsets 0, 0, graph 0.08, graph 0.08
+plot "$out/fig.txt" using (strcol(1) eq "A" ? \$2 : NaN):3 pt 7 ps 1.2 lc rgb "#1f77b4" title "defaults", \
+     "" using (strcol(1) eq "B" ? \$2 : NaN):3 pt 5 ps 1.2 lc rgb "#2ca02c" title "standard recipe", \
+     "" using (strcol(1) eq "C" ? \$2 : NaN):3 pt 9 ps 1.2 lc rgb "#d62728" title "candidate"
+set title "band: signed centre (vertical < 0, horizontal > 0), partners mirrored into one frame"
 set ylabel "band centre (A)"
 set xlabel "loading (pair of partner orientations K, K^3)"
-plot "$out/fig.txt" using (\$1 eq "A" ? \$2 : NaN):4 pt 7 ps 1.2 lc rgb "#1f77b4" title "defaults", \
-     "" using (\$1 eq "B" ? \$2 : NaN):4 pt 5 ps 1.2 lc rgb "#2ca02c" title "standard recipe"
+plot "$out/fig.txt" using (strcol(1) eq "A" ? \$2 : NaN):4 pt 7 ps 1.2 lc rgb "#1f77b4" title "defaults", \
+     "" using (strcol(1) eq "B" ? \$2 : NaN):4 pt 5 ps 1.2 lc rgb "#2ca02c" title "standard recipe", \
+     "" using (strcol(1) eq "C" ? \$2 : NaN):4 pt 9 ps 1.2 lc rgb "#d62728" title "candidate", \
+     "" using (\$5 == 1 ? \$2 : NaN):(0) pt 6 ps 1.2 lc rgb "#555555" title "no band (at 0)"
 unset multiplot
 GP
 echo "Figure: $out/recipes.png"
