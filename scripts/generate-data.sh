@@ -96,20 +96,15 @@ if [[ $stage == glasses || $stage == all ]]; then
   printf '%s\n' "${glasses[@]}" | xargs -P "$jobs" -I{} bash -c 'quench_one {}'
 fi
 if [[ $stage == shear || $stage == all ]]; then
-  # The survey (test) glasses first: their 48 runs to 20 % are the long pole, and issues of
-  # prediction and baselines need them whatever the CNN's training set is. Within them, one
-  # orientation of each of the 12 partner pairs first (the 12 distinct loadings of a glass;
-  # a partner loads it identically up to numerical noise, `shear --list-orientations`), so
-  # a first complete survey exists at half the cost; the partners follow.
+  # The training and validation runs first (to 10 %, ~15 min each: the CNN issue needs them
+  # and they are few), then the survey (test) glasses, whose 48 runs to 20 % are the long
+  # pole: one orientation of each of the 12 partner pairs first (the 12 distinct loadings of
+  # a glass; a partner loads it identically up to numerical noise, `shear
+  # --list-orientations`), so a first complete survey exists at half the cost; the partners
+  # follow.
   distinct="0 1 4 5 8 9 12 13 16 17 20 21"
   partners="3 2 7 6 11 10 15 14 19 18 23 22"
   {
-    for ks in "$distinct" "$partners"; do
-      for g in "${glasses[@]}"; do
-        [[ $(split_of "$g") == test && -f $DATA/glasses/$g.data ]] || continue
-        for k in $ks; do echo "$g $k"; done
-      done
-    done
     for g in "${glasses[@]}"; do
       [[ -f $DATA/glasses/$g.data ]] || continue
       case $(split_of "$g") in
@@ -118,6 +113,12 @@ if [[ $stage == shear || $stage == all ]]; then
         *) continue ;;
       esac
       for k in $ks; do echo "$g $k"; done
+    done
+    for ks in "$distinct" "$partners"; do
+      for g in "${glasses[@]}"; do
+        [[ $(split_of "$g") == test && -f $DATA/glasses/$g.data ]] || continue
+        for k in $ks; do echo "$g $k"; done
+      done
     done
   } | xargs -P "$jobs" -L1 bash -c 'shear_one $0 $1'
 fi
