@@ -3,13 +3,14 @@
  *
  * Architecture (the reference one of NOTES.md "CNN arithmetic", with the single-logit
  * head of shearband/nn.h): conv16k3-relu-pool-conv32k3-relu-pool-dense64-relu-dense1 on
- * 2 x 32 x 32 inputs. Training = forward + weighted BCE + backward + Adam on a batch;
+ * 2 x 32 x 32 inputs, or any --arch on --size HxW or DxHxW (the grid3d map: --size 16x16x16
+ * with shearband's grid3d default network). Training = forward + weighted BCE + backward + Adam on a batch;
  * inference = forward of a batch. Random inputs (speed does not depend on them).
  * Prints one line "nn-bench key=value ..." that bench/run_nn.sh turns into a table with
  * bench/nn_peer.py's PyTorch numbers. Peak memory is this process's maximum RSS.
  *
  * usage: bench_nn [--backend NAME] [--threads N] [--batch B] [--train-iters K] [--infer-iters K]
- *                 [--arch STRING] [--size HxW] [--channels C]
+ *                 [--arch STRING] [--size HxW|DxHxW] [--channels C]
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -37,7 +38,7 @@ int main(int argc, char **argv)
 {
     const char *backend = NULL;
     const char *arch = "conv16k3,relu,pool,conv32k3,relu,pool,dense64,relu,dense1";
-    int threads = 1, batch = 256, train_iters = 20, infer_iters = 40, C = 2, H = 32, W = 32;
+    int threads = 1, batch = 256, train_iters = 20, infer_iters = 40, C = 2, D = 1, H = 32, W = 32;
     static const struct option opts[] = {{"backend", required_argument, 0, 'b'},
                                          {"threads", required_argument, 0, 't'},
                                          {"batch", required_argument, 0, 'n'},
@@ -57,7 +58,10 @@ int main(int argc, char **argv)
         case 'i': infer_iters = atoi(optarg); break;
         case 'a': arch = optarg; break;
         case 's':
-            if (sscanf(optarg, "%dx%d", &H, &W) != 2) return 2;
+            if (sscanf(optarg, "%dx%dx%d", &D, &H, &W) != 3) {
+                D = 1;
+                if (sscanf(optarg, "%dx%d", &H, &W) != 2) return 2;
+            }
             break;
         case 'c': C = atoi(optarg); break;
         default: return 2;
@@ -65,7 +69,7 @@ int main(int argc, char **argv)
     }
     sb_error err;
     sb_nn_model *m;
-    if (sb_nn_model_create_from_string((sb_nn_shape){C, 1, H, W}, arch, &m, &err) != SB_OK) die("model", &err);
+    if (sb_nn_model_create_from_string((sb_nn_shape){C, D, H, W}, arch, &m, &err) != SB_OK) die("model", &err);
     sb_nn_model_init(m, 1);
     sb_nn_plan_options o = sb_nn_plan_options_default();
     o.backend = backend;
@@ -76,7 +80,7 @@ int main(int argc, char **argv)
     double plan_ms = 1e3 * (now() - tp0);
     sb_nn_adam *a;
     if (sb_nn_adam_create(m, NULL, &a, &err) != SB_OK) die("adam", &err);
-    size_t in = (size_t)C * H * W;
+    size_t in = (size_t)C * D * H * W;
     float *x = malloc((size_t)batch * in * sizeof(float)), *y = malloc((size_t)batch * sizeof(float));
     float *z = malloc((size_t)batch * sizeof(float));
     uint64_t s = 12345;

@@ -5,12 +5,18 @@
 # table with ratios to PyTorch (>1 = shearband faster). Run on an idle machine: with the
 # other core busy, 2-thread OpenMP numbers collapse (NOTES.md).
 #
-# usage: bench/run_nn.sh [BUILD_DIR]    (default: build)
+# SDM=grid3d (default; shearband's default map and network: conv8k3-relu-pool-conv16k3-
+# relu-pool-dense32-relu-dense1 on 2x16x16x16) or SDM=proj_xy (the network above).
+#
+# usage: [SDM=grid3d|proj_xy] bench/run_nn.sh [BUILD_DIR]    (default: build)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 bench=$build/bench/bench_nn
 [ -x "$bench" ] || { echo "run_nn.sh: $bench not built" >&2; exit 1; }
+sdm=${SDM:-grid3d}
+shape=()
+[ "$sdm" = grid3d ] && shape=(--arch conv8k3,relu,pool,conv16k3,relu,pool,dense32,relu,dense1 --size 16x16x16)
 TRAIN=${TRAIN_ITERS:-20}
 INFER=${INFER_ITERS:-40}
 out=$(mktemp)
@@ -19,11 +25,11 @@ echo "# $(date -u +%FT%TZ) $(uname -n) | uptime: $(uptime)"
 for t in 1 2; do
     # PyTorch with glibc malloc tuned so that it does not spend its time in page faults
     MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=68719476736 \
-        /usr/bin/python3 "$here/nn_peer.py" --threads $t --train-iters $TRAIN --infer-iters $INFER >>"$out"
-    OMP_NUM_THREADS=$t "$bench" --backend dnnl --threads $t --train-iters $TRAIN --infer-iters $INFER \
+        /usr/bin/python3 "$here/nn_peer.py" --sdm "$sdm" --threads $t --train-iters $TRAIN --infer-iters $INFER >>"$out"
+    OMP_NUM_THREADS=$t "$bench" "${shape[@]}" --backend dnnl --threads $t --train-iters $TRAIN --infer-iters $INFER \
         2>/dev/null >>"$out"
     # the reference backend is single-threaded plain loops: one step is enough
-    OMP_NUM_THREADS=$t "$bench" --backend reference --threads $t --train-iters 1 --infer-iters 1 \
+    OMP_NUM_THREADS=$t "$bench" "${shape[@]}" --backend reference --threads $t --train-iters 1 --infer-iters 1 \
         2>/dev/null >>"$out"
 done
 echo "# uptime after: $(uptime)"
