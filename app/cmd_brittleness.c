@@ -31,6 +31,9 @@ static const char usage[] =
     "      --max-strain E         band strain and end of the shear (default 0.20)\n"
     "      --minimizer cg|fire    AQS minimiser (default cg)\n"
     "      --melt-time PS         quench melt time (default 10 ps)\n"
+    "      --anneal PS            hold each glass at its T_q for PS ps with Cu/Zr swap Monte\n"
+    "                             Carlo before minimising (relaxes it as a slower cooling\n"
+    "                             would; each glass then melts anew). Default: off\n"
     "      --width A              slab width for both DFS and the band locator (default 19)\n"
     "      --delta-threshold D    threshold to compare with before calibration (default 0.06)\n"
     "      --no-figures           skip the figure\n"
@@ -52,7 +55,7 @@ static bool parse_tq(const char *s, sb_brittleness_options *o)
 
 int cmd_brittleness(int argc, char **argv)
 {
-    enum { O_TQ = 256, O_RATE, O_ATOMS, O_SEED, O_SSTEP, O_MAXS, O_MIN, O_MELT, O_WIDTH, O_THR, O_NOFIG };
+    enum { O_TQ = 256, O_RATE, O_ATOMS, O_SEED, O_SSTEP, O_MAXS, O_MIN, O_MELT, O_ANNEAL, O_WIDTH, O_THR, O_NOFIG };
     static const struct option longopts[] = {
         {"dir", required_argument, NULL, 'd'}, {"tq", required_argument, NULL, O_TQ},
         {"rate", required_argument, NULL, O_RATE}, {"atoms", required_argument, NULL, O_ATOMS},
@@ -60,6 +63,7 @@ int cmd_brittleness(int argc, char **argv)
         {"model", required_argument, NULL, 'm'}, {"orientation", required_argument, NULL, 'k'},
         {"shear-step", required_argument, NULL, O_SSTEP}, {"max-strain", required_argument, NULL, O_MAXS},
         {"minimizer", required_argument, NULL, O_MIN}, {"melt-time", required_argument, NULL, O_MELT},
+        {"anneal", required_argument, NULL, O_ANNEAL},
         {"width", required_argument, NULL, O_WIDTH}, {"delta-threshold", required_argument, NULL, O_THR},
         {"no-figures", no_argument, NULL, O_NOFIG}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     sb_brittleness_options o = sb_brittleness_options_default();
@@ -109,6 +113,10 @@ int cmd_brittleness(int argc, char **argv)
         case O_MELT:
             if (!cli_parse_double(optarg, &v) || v <= 0) return cli_usage_error("brittleness", "bad --melt-time '%s'", optarg);
             o.quench.melt_time = v;
+            break;
+        case O_ANNEAL:
+            if (!cli_parse_double(optarg, &v) || v <= 0) return cli_usage_error("brittleness", "bad --anneal '%s'", optarg);
+            o.anneal_time = v;
             break;
         case O_WIDTH:
             if (!cli_parse_double(optarg, &v) || v <= 0) return cli_usage_error("brittleness", "bad --width '%s'", optarg);

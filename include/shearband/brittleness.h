@@ -8,6 +8,11 @@
  * shearband/analysis.h). Then the Delta threshold is calibrated for THIS system size and
  * slab width: the threshold that best separates banding from non-banding glasses.
  *
+ * At the rates a small machine affords (~1e13 K/s) the glasses quenched to any T_q below the
+ * glass transition hardly differ. `anneal_time` holds each glass at its T_q with Cu/Zr swap
+ * Monte Carlo before the minimisation (METHOD.md 2: the cheap way to well-relaxed glasses),
+ * so that T_q sets how far the glass relaxed, as a slow cooling would.
+ *
  * Calibration. Classify "brittle" when Delta > t. The classification only changes when t
  * crosses one of the observed Delta values, so with the distinct values d_1 < ... < d_m the
  * candidate thresholds fall into the intervals (-inf, d_1), [d_1, d_2), ..., [d_m, inf). On
@@ -58,6 +63,9 @@ typedef struct sb_brittleness_options {
     size_t ntq;
     const char *dir;              /* everything lives here: glasses/, runs/, results */
     sb_quench_options quench;     /* template: rate, natoms, seed...; tq/run_dir/output set per glass */
+    double anneal_time;           /* ps; > 0: hold each glass at its T_q for this long with
+                                     Cu/Zr swap Monte Carlo before minimising (each glass
+                                     then melts anew: no branching). 0 = off */
     sb_shear_options shear;       /* template: step, minimizer...; orientation/run_dir set per glass */
     int orientation;              /* loading orientation for Delta and the verification shear (0) */
     double band_strain;           /* 0.20 */

@@ -6,7 +6,8 @@
  *   separation) -> short minimisation (push-off) -> velocities at T_melt (seeded) ->
  *   melt at T_melt for melt_time -> cool at `rate` to T_q
  *   [with swap_anneal: cool to swap_temp, hold swap_time with Cu<->Zr swap Monte Carlo
- *    (fix atom/swap ... ke yes) on top of MD, then cool on to T_q]
+ *    (fix atom/swap ... ke yes) on top of MD, then cool on to T_q (swap_temp = T_q: hold at
+ *    T_q, then minimise)]
  *   -> minimise to 0 K with the box relaxed to P = 0 (fix box/relax iso 0), then once more
  *   at fixed box.
  * Units: K, ps, K/s, A, eV, g/cm^3 (METHOD.md: LAMMPS metal).

@@ -5,7 +5,8 @@
  * Glasses first, hottest first: each one's quench branches off the next hotter one
  * (sb_quench_options.branch_from), so the sweep is one cooling trajectory stopped at every
  * T_q and costs the MD of the coldest glass alone (reuse DIR/glasses/tq<T>.data, resume an
- * interrupted quench). Then per glass: Delta of the chosen indicator in orientation K on the minimised glass (sb_predict_case), then the
+ * interrupted quench). With anneal_time, each glass is held at its T_q with swap MC and has
+ * its own melt instead. Then per glass: Delta of the chosen indicator in orientation K on the minimised glass (sb_predict_case), then the
  * verification shear in DIR/runs/tq<T>_oKK (reuse, resume or start) and the band locator on
  * its snapshot at the band strain. The threshold is calibrated by scanning the intervals
  * between sorted Delta values (the classification is constant on each), which is exact and
@@ -126,6 +127,11 @@ static sb_status make_glass(const sb_brittleness_options *opt, double tq, const 
     q.output = data;
     q.resume = sb_file_exists(restart);
     q.branch_from = branch;
+    if (opt->anneal_time > 0) {
+        q.swap_anneal = true;
+        q.swap_temp = tq;
+        q.swap_time = opt->anneal_time;
+    }
     q.argc = opt->argc;
     q.argv = opt->argv;
     sb_quench_result qr;
@@ -220,6 +226,8 @@ static sb_status write_json(const sb_brittleness_options *opt, const sb_brittlen
     sb_json_provenance(&j, opt->argc, opt->argv);
     sb_json_object(&j, "parameters");
     sb_json_num(&j, "rate_K_per_s", opt->quench.rate);
+    /* hold at T_q with swap Monte Carlo before the minimisation, ps (0: none) */
+    sb_json_num(&j, "anneal_at_tq_ps", opt->anneal_time > 0 ? opt->anneal_time : 0.0);
     sb_json_int(&j, "atoms", (int64_t)opt->quench.natoms);
     sb_json_num(&j, "cu_percent", opt->quench.cu_percent);
     sb_json_int(&j, "seed", (int64_t)opt->quench.seed);
@@ -343,9 +351,11 @@ static sb_status make_glasses(const sb_brittleness_options *opt, const char *gdi
         const bool same_tq = r > 0 && opt->tq[k] == opt->tq[order[r - 1]];
         if (!same_tq) rc = make_glass(opt, opt->tq[k], gdir, data, hotter[0] ? hotter : NULL, g, err);
         /* The next colder glass branches off this one if its MD is kept (quench.restart of a
-         * finished quench); a glass reused from elsewhere without it starts from the melt. */
+         * finished quench); a glass reused from elsewhere without it starts from the melt.
+         * Annealed glasses never branch: the hotter glass's MD ends with its own hold, which
+         * is not on the colder glass's schedule. */
         if (rc == SB_OK && sb_path_join(done, sizeof done, gdir, "quench.done", err) == SB_OK)
-            snprintf(hotter, sizeof hotter, "%s", sb_file_exists(done) ? gdir : "");
+            snprintf(hotter, sizeof hotter, "%s", sb_file_exists(done) && !(opt->anneal_time > 0) ? gdir : "");
     }
     return rc;
 }

@@ -135,9 +135,10 @@ sb_status sb_quench_validate(const sb_quench_options *o, sb_error *err)
     if (o->timestep > 0.01)
         return sb_error_set(err, SB_ERR_INVALID_ARG, "--timestep %g ps is too large for metals", o->timestep);
     if (o->swap_anneal) {
-        if (!(o->swap_temp > o->tq && o->swap_temp < o->melt_temp) || !pos_finite(o->swap_time))
+        /* T = T_q: hold at T_q, then minimise (the final cooling stage is empty) */
+        if (!(o->swap_temp >= o->tq && o->swap_temp < o->melt_temp) || !pos_finite(o->swap_time))
             return sb_error_set(err, SB_ERR_INVALID_ARG,
-                                "--swap-anneal %g,%g: need T_q < T < T_melt and a positive time",
+                                "--swap-anneal %g,%g: need T_q <= T < T_melt and a positive time",
                                 o->swap_temp, o->swap_time);
         if (o->swap_every < 1 || o->swap_attempts < 1)
             return sb_error_set(err, SB_ERR_INVALID_ARG, "swap interval and attempts must be >= 1");

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "shearband/brittleness.h"
 #include "shearband/fileutil.h"
@@ -72,4 +73,56 @@ Test(brittleness, sweep_is_resumable, .timeout = 900)
     cr_expect_eq(r2->cal.misclassified, r1->cal.misclassified);
     free(r1);
     free(r2);
+}
+
+/* With anneal_time each glass is held at its own T_q with swap Monte Carlo and melts anew:
+ * no branching (the hotter glass's MD ends with a hold the colder one's schedule does not
+ * have). 1000 K: 4 ps melt + 10 ps cooling + 1 ps hold = 7500 steps; 800 K: 4 + 12 + 1 ps =
+ * 8500 steps; each records its own hold temperature. */
+Test(brittleness, annealed_glasses_hold_at_their_tq, .timeout = 900)
+{
+    const char *tmp = getenv("SB_TEST_TMP");
+    char dir[4096], cmd[4200];
+    snprintf(dir, sizeof dir, "%s/brittleness_anneal", tmp ? tmp : "/tmp");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+    sb_brittleness_options o = sb_brittleness_options_default();
+    o.dir = dir;
+    o.ntq = 2;
+    o.tq[0] = 800;
+    o.tq[1] = 1000;
+    o.anneal_time = 1.0;
+    o.quench.natoms = 256;
+    o.quench.melt_time = 4.0;
+    o.quench.rate = 1e14;
+    o.quench.seed = 7;
+    o.shear.step = 5e-3;
+    o.band_strain = 0.01;
+    o.band.width = 6.0;
+    o.indicator = "rho";
+    o.dfs_width = 6.0;
+    o.figures = false;
+    sb_brittleness_result *r = malloc(sizeof *r);
+    cr_assert(r);
+    sb_error err;
+    const sb_status rc = sb_brittleness_run(&o, r, &err);
+    cr_assert_eq(rc, SB_OK, "%s", err.msg);
+    cr_expect_eq(r->glass[1].md_steps_run, 7500, "1000 K glass: %lld MD steps", (long long)r->glass[1].md_steps_run);
+    cr_expect_eq(r->glass[0].md_steps_run, 8500, "800 K glass: %lld MD steps (branched?)",
+                 (long long)r->glass[0].md_steps_run);
+    const double tq[2] = {800, 1000};
+    for (int k = 0; k < 2; k++) {
+        char path[4200], want[64], *text = NULL;
+        snprintf(path, sizeof path, "%s/glasses/tq%g/quench.params", dir, tq[k]);
+        cr_assert_eq(sb_read_file(path, &text, NULL, &err), SB_OK, "%s", err.msg);
+        snprintf(want, sizeof want, "\nswap %g 1 ", tq[k]);
+        cr_expect(strstr(text, want) != NULL, "%s lacks '%s':\n%s", path, want + 1, text);
+        free(text);
+    }
+    char path[4200], *json = NULL;
+    snprintf(path, sizeof path, "%s/brittleness.json", dir);
+    cr_assert_eq(sb_read_file(path, &json, NULL, &err), SB_OK, "%s", err.msg);
+    cr_expect(strstr(json, "\"anneal_at_tq_ps\": 1") != NULL);
+    free(json);
+    free(r);
 }
