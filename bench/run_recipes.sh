@@ -141,8 +141,25 @@ awk -v box="$box" -v slab="$slab" '
           shown = 1
           printf "| %s | %d | %s | %.3f | %s:%.1f | %.1f |\n", Ri ? "standard" : "defaults", k, f[3], y[key], ax[key], c[key], z[key]
         }
+        if (shown) shuffled[k] = 1
       }
     }
+    # Noise against recipe: over the orientations with replicas, every pair of runs of one
+    # recipe (different atom orders) and every pair across the recipes: how often the same
+    # band, and the mean absolute yield difference.
+    for (k in shuffled) {
+      nr = 0
+      for (key in have) { split(key, f, SUBSEP); if (f[2] == k) run[++nr] = key }
+      for (i = 1; i <= nr; i++) for (j = i + 1; j <= nr; j++) {
+        split(run[i], f, SUBSEP); split(run[j], g, SUBSEP)
+        t = f[1] == g[1] ? "within" : "across"
+        pairs[t]++; sameb[t] += same(run[i], run[j], 0); dy = y[run[i]] - y[run[j]]; ady[t] += dy < 0 ? -dy : dy
+      }
+    }
+    for (t in pairs)
+      printf "\n%s recipes: %d pairs of runs, same band in %d (%.0f %%), mean |yield difference| %.1f MPa", \
+        t == "within" ? "Within" : "Across", pairs[t], sameb[t], 100 * sameb[t] / pairs[t], 1e3 * ady[t] / pairs[t]
+    if (length(pairs)) printf "\n"
   }' "$rows" | tee "$out/report.md"
 
 # Figure: yield stress and band centre per loading, both recipes (partners and re-shuffled
