@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The paper's Fig. 5 on the project's own glasses: a T_q sweep at one cooling rate, Delta
+# of the CNN's DFS per glass, one verification shear per glass, and the calibrated Delta
+# threshold (`shearband brittleness`, docs/predict.md).
+#
+#   scripts/run-brittleness.sh [OUT_DIR]        (default docs/brittleness)
+#
+# Size and schedule this 2-core machine affords: Cu50Zr50, 4000 atoms, melt 2000 K for
+# 10 ps, cool at 1e13 K/s to T_q, hold 100 ps at T_q with Cu/Zr swap Monte Carlo
+# (`--anneal`: at this rate T_q alone hardly changes the glass), minimise; shear in
+# orientation 0 to 20 %. ~25 min of MD and ~25 min of AQS per glass on one core, about
+# 4 core-hours for the five T_q. Resumable: finished glasses and shears are reused, so the
+# script can be stopped and started again; when the CNN model exists (models/cnn.sbnn) a
+# re-run recomputes Delta with it at no MD cost. Until then Delta is that of the local
+# density (`-i rho`), which only lets the MD go ahead.
+# Environment: SB (default build/shearband), SB_DATA (work folder, default data/), TQ
+# (default 650,700,750,850,1000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SB=${SB:-build/shearband}
+DATA=${SB_DATA:-data}
+out=${1:-docs/brittleness}
+tq=${TQ:-650,700,750,850,1000}
+indicator=(-i rho)
+[[ -f models/cnn.sbnn ]] && indicator=(-i cnn -m models/cnn.sbnn)
+mkdir -p "$DATA/brittleness" "$out"
+"$SB" brittleness -d "$DATA/brittleness" --tq "$tq" --rate 1e13 --atoms 4000 --seed 21 \
+  --anneal 100 -k 0 --shear-step 1e-3 --max-strain 0.20 "${indicator[@]}" \
+  | tee "$DATA/brittleness/summary.txt"
+for f in brittleness.csv brittleness.json delta_vs_tq.png delta_vs_tq.svg summary.txt; do
+  [[ -f $DATA/brittleness/$f ]] && cp -p "$DATA/brittleness/$f" "$out/"
+done
+echo "brittleness results in $out/"
