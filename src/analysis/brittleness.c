@@ -6,9 +6,9 @@
  * (sb_quench_options.branch_from), so the sweep is one cooling trajectory stopped at every
  * T_q and costs the MD of the coldest glass alone (reuse DIR/glasses/tq<T>.data, resume an
  * interrupted quench). With anneal_time, each glass is held at its T_q with swap MC and has
- * its own melt instead. Then per glass: Delta of the chosen indicator in orientation K on the minimised glass (sb_predict_case), then the
- * verification shear in DIR/runs/tq<T>_oKK (reuse, resume or start) and the band locator on
- * its snapshot at the band strain. The threshold is calibrated by scanning the intervals
+ * its own melt instead. Then per glass: Delta of the chosen indicator in orientation K on
+ * the minimised glass (sb_predict_case), then the verification shear in DIR/runs/tq<T>_oKK
+ * (reuse, resume or start) and the band locator on its snapshot at the band strain. The threshold is calibrated by scanning the intervals
  * between sorted Delta values (the classification is constant on each), which is exact and
  * O(n^2) for the few glasses of a sweep. The table is rewritten after every glass.
  */
