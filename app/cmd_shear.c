@@ -63,7 +63,8 @@ static void list_orientations(void)
     printf("\nX, Y, Z name the sample axis (of the input glass) that becomes the shear direction,\n"
            "the shear-plane normal and the third axis. K and its partner give the same loading\n"
            "up to a 180-degree turn about Z ((n, s) -> (-n, -s)): they differ only by numerical\n"
-           "noise.\n");
+           "noise, sometimes none before the yield point (bench/README-aqs.md); --shuffle SEED\n"
+           "re-orders the atoms to expose it.\n");
 }
 
 enum {
