@@ -81,9 +81,9 @@ shear_one() {
   [[ -f $dir/checkpoint.txt ]] && resume=(--resume)
   # Training and validation glasses only need the labels at 10 %; the survey (test) glasses
   # go on to 20 %, where the band is located.
-  # (checkpoints every 25 steps: a session that stops loses at most ~3 min of a long run)
+  # (checkpoints every 25 steps: a session that stops loses at most ~3 min of a run)
   local strain=(--max-strain 0.20 --save 0.10,0.20 --checkpoint-every 25)
-  [[ $(split_of "$g") == test ]] || strain=(--max-strain 0.10 --save 0.10)
+  [[ $(split_of "$g") == test ]] || strain=(--max-strain 0.10 --save 0.10 --checkpoint-every 25)
   "$SB" shear "$DATA/glasses/$g.data" -d "$dir" --orientation "$k" --step 1e-3 \
     "${strain[@]}" "${resume[@]}" > "$DATA/logs/shear_${g}_o$k.log" 2>&1
   # Fertile-site labels (top 5 % of D2min at 10 %), small enough to commit.
