@@ -37,6 +37,13 @@ const char *sb_path_basename(const char *path);
  * size may be NULL). Text and binary alike. */
 sb_status sb_read_file(const char *path, char **data, size_t *size, sb_error *err);
 
+/* Compare a parameter record on disk with the one a resumed run would write (want, wlen
+ * bytes). SB_OK when identical; otherwise SB_ERR_INVALID_ARG whose message starts with
+ * "PATH: WHAT was made with different parameters" and names the first differing line
+ * (recorded and now), then `advice`. A missing or unreadable file is SB_ERR_IO. */
+sb_status sb_params_match(const char *path, const char *want, size_t wlen, const char *what, const char *advice,
+                          sb_error *err);
+
 /* Join a directory and a file name into out (size outsz); fails if it does not fit. */
 sb_status sb_path_join(char *out, size_t outsz, const char *dir, const char *name, sb_error *err);
 

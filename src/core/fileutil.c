@@ -124,3 +124,35 @@ sb_status sb_read_file(const char *path, char **data, size_t *size, sb_error *er
     if (size) *size = n;
     return SB_OK;
 }
+
+sb_status sb_params_match(const char *path, const char *want, size_t wlen, const char *what, const char *advice,
+                          sb_error *err)
+{
+    char *have = NULL;
+    size_t hlen = 0;
+    sb_status st = sb_read_file(path, &have, &hlen, err);
+    if (st != SB_OK) return sb_error_prefix(err, "%s parameter record: ", what);
+    if (hlen == wlen && memcmp(have, want, wlen) == 0) {
+        free(have);
+        return SB_OK;
+    }
+    /* The first line that differs, recorded and now (an absent line shows as empty). */
+    const char *a = have, *b = want, *ea = have + hlen, *eb = want + wlen;
+    int line = 1;
+    for (;;) {
+        const char *na = memchr(a, '\n', (size_t)(ea - a)), *nb = memchr(b, '\n', (size_t)(eb - b));
+        const size_t la = na ? (size_t)(na - a) : (size_t)(ea - a), lb = nb ? (size_t)(nb - b) : (size_t)(eb - b);
+        if (la != lb || memcmp(a, b, la) != 0 || !na || !nb) {
+            st = sb_error_set(err, SB_ERR_INVALID_ARG,
+                              "%s: %s was made with different parameters (line %d: recorded '%.*s', "
+                              "now '%.*s'); %s",
+                              path, what, line, (int)(la > 120 ? 120 : la), a, (int)(lb > 120 ? 120 : lb), b, advice);
+            break;
+        }
+        a = na + 1;
+        b = nb + 1;
+        line++;
+    }
+    free(have);
+    return st;
+}

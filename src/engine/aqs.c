@@ -220,28 +220,15 @@ static void write_params(FILE *fp, const sb_structure *g, const sb_shear_options
 static sb_status check_params(const char *path, const sb_structure *g, const sb_shear_options *o,
                               sb_error *err)
 {
-    char *want = NULL, *have = NULL;
+    char *want = NULL;
     size_t wlen = 0;
     FILE *mem = open_memstream(&want, &wlen);
     if (!mem) return sb_error_set(err, SB_ERR_NOMEM, "cannot format parameters");
     write_params(mem, g, o);
     fclose(mem);
-    sb_status st = SB_OK;
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
-        st = sb_error_set(err, SB_ERR_IO, "%s: cannot read the parameter record: %s", path,
-                          strerror(errno));
-    } else {
-        have = calloc(wlen + 2, 1);
-        const size_t got = have ? fread(have, 1, wlen + 1, fp) : 0;
-        fclose(fp);
-        if (!have || got != wlen || memcmp(have, want, wlen) != 0)
-            st = sb_error_set(err, SB_ERR_INVALID_ARG,
-                              "%s: this run directory belongs to a different glass or different "
-                              "parameters; resume with the same ones or use a new directory", path);
-    }
+    const sb_status st = sb_params_match(path, want, wlen, "this run directory",
+                                         "resume with the same glass and options or use a new directory", err);
     free(want);
-    free(have);
     return st;
 }
 

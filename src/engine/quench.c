@@ -348,28 +348,15 @@ static sb_status branch_setup(const sb_quench_options *o, const char *restart, s
 /* Compare the stored parameter record with the current options. */
 static sb_status check_params(const char *path, const sb_quench_options *o, sb_error *err)
 {
-    char *want = NULL, *have = NULL;
+    char *want = NULL;
     size_t wlen = 0;
     FILE *mem = open_memstream(&want, &wlen);
     if (!mem) return sb_error_set(err, SB_ERR_NOMEM, "cannot format parameters");
     write_params(mem, o);
     fclose(mem);
-    FILE *fp = fopen(path, "r");
-    sb_status st = SB_OK;
-    if (!fp) {
-        st = sb_error_set(err, SB_ERR_IO, "%s: cannot read the parameter record: %s", path,
-                          strerror(errno));
-    } else {
-        have = calloc(wlen + 2, 1);
-        const size_t got = have ? fread(have, 1, wlen + 1, fp) : 0;
-        fclose(fp);
-        if (!have || got != wlen || memcmp(have, want, wlen) != 0)
-            st = sb_error_set(err, SB_ERR_INVALID_ARG,
-                              "%s: the checkpoint was made with different parameters; resume "
-                              "with the same options or use a new run directory", path);
-    }
+    const sb_status st = sb_params_match(path, want, wlen, "the checkpoint",
+                                         "resume with the same options or use a new run directory", err);
     free(want);
-    free(have);
     return st;
 }
 

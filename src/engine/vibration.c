@@ -191,18 +191,9 @@ static sb_status vib_params(const char *path, const sb_structure *g, const sb_vi
         free(want);
         return st;
     }
-    FILE *fp = fopen(path, "r");
-    char *have = calloc(wlen + 2, 1);
-    const size_t got = (fp && have) ? fread(have, 1, wlen + 1, fp) : 0;
-    if (fp) fclose(fp);
-    if (!fp)
-        st = sb_error_set(err, SB_ERR_IO, "%s: cannot read the MSD parameter record: %s", path, strerror(errno));
-    else if (!have || got != wlen || memcmp(have, want, wlen) != 0)
-        st = sb_error_set(err, SB_ERR_INVALID_ARG,
-                          "%s: the cached MSD runs were made with different parameters or another "
-                          "glass; use the same options or a new directory", path);
+    st = sb_params_match(path, want, wlen, "the cached MSD ensemble",
+                         "use the same glass and options or a new directory", err);
     free(want);
-    free(have);
     return st;
 }
 

@@ -3,10 +3,14 @@
  * kind and ONE message naming the file and the line at fault. Criterion forks per test, so
  * a crash in a reader fails its test instead of the whole run.
  */
+#define _POSIX_C_SOURCE 200809L
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "shearband/fileutil.h"
 #include "shearband/io.h"
 
 static void expect_failure(const char *file, sb_status code, int line, const char *token)
@@ -86,3 +90,29 @@ Test(io_bad, dump_stream_stops_at_bad_frame)
 
 Test(io_bad, data_velocity_twice) { expect_failure("data_velocity_twice.data", SB_ERR_PARSE, 27, "line 25"); }
 Test(io_bad, data_mass_twice) { expect_failure("data_mass_twice.data", SB_ERR_PARSE, 14, "type 1 repeated"); }
+
+/* A resumed run's parameter record (shear.params, quench.params, MSD cache) that differs
+ * from the options given: the message names the file and the first differing line. */
+Test(io_bad, parameter_record_mismatch_names_the_line)
+{
+    char path[] = "/tmp/sb_params_XXXXXX";
+    const int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    const char rec[] = "glass g.data\ncheckpoint_every 100\nstep 0.001\n";
+    cr_assert_eq(write(fd, rec, sizeof rec - 1), (ssize_t)(sizeof rec - 1));
+    close(fd);
+    sb_error err;
+    cr_expect_eq(sb_params_match(path, rec, sizeof rec - 1, "the run", "use a new directory", &err), SB_OK);
+    const char now[] = "glass g.data\ncheckpoint_every 25\nstep 0.001\n";
+    cr_expect_eq(sb_params_match(path, now, sizeof now - 1, "the run", "use a new directory", &err), SB_ERR_INVALID_ARG);
+    cr_expect(strstr(err.msg, path) && strstr(err.msg, "different parameters") && strstr(err.msg, "line 2") &&
+                  strstr(err.msg, "recorded 'checkpoint_every 100'") && strstr(err.msg, "now 'checkpoint_every 25'") &&
+                  strstr(err.msg, "use a new directory"),
+              "%s", err.msg);
+    const char longer[] = "glass g.data\ncheckpoint_every 100\nstep 0.001\nsave 0.1\n";
+    cr_expect_eq(sb_params_match(path, longer, sizeof longer - 1, "the run", "x", &err), SB_ERR_INVALID_ARG);
+    cr_expect(strstr(err.msg, "line 4") && strstr(err.msg, "now 'save 0.1'"), "%s", err.msg);
+    unlink(path);
+    cr_expect_eq(sb_params_match(path, rec, sizeof rec - 1, "the run", "x", &err), SB_ERR_IO);
+    cr_expect(strstr(err.msg, path) != NULL, "%s", err.msg);
+}
