@@ -15,11 +15,13 @@
 #include "shearband/brittleness.h"
 #include "shearband/fileutil.h"
 
-Test(brittleness, sweep_is_resumable, .timeout = 900)
+/* Two tiny glasses (256 atoms, 4 ps melt at 1e14 K/s, T_q 800 and 1000 K), a short shear,
+ * in a fresh folder SB_TEST_TMP/name. */
+static sb_brittleness_options tiny_sweep(const char *name, char dir[4096])
 {
     const char *tmp = getenv("SB_TEST_TMP");
-    char dir[4096], cmd[4200];
-    snprintf(dir, sizeof dir, "%s/brittleness_sweep", tmp ? tmp : "/tmp");
+    char cmd[4200];
+    snprintf(dir, 4096, "%s/%s", tmp ? tmp : "/tmp", name);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_assert_eq(system(cmd), 0);
     sb_brittleness_options o = sb_brittleness_options_default();
@@ -32,11 +34,18 @@ Test(brittleness, sweep_is_resumable, .timeout = 900)
     o.quench.rate = 1e14;
     o.quench.seed = 7;
     o.shear.step = 5e-3;
-    o.band_strain = 0.015;
     o.band.width = 6.0;
-    o.indicator = "ffb";
     o.dfs_width = 6.0;
     o.figures = false;
+    return o;
+}
+
+Test(brittleness, sweep_is_resumable, .timeout = 900)
+{
+    char dir[4096];
+    sb_brittleness_options o = tiny_sweep("brittleness_sweep", dir);
+    o.band_strain = 0.015;
+    o.indicator = "ffb";
     sb_brittleness_result *r1 = malloc(sizeof *r1), *r2 = malloc(sizeof *r2);
     cr_assert(r1 && r2);
     sb_error err;
@@ -81,27 +90,11 @@ Test(brittleness, sweep_is_resumable, .timeout = 900)
  * 8500 steps; each records its own hold temperature. */
 Test(brittleness, annealed_glasses_hold_at_their_tq, .timeout = 900)
 {
-    const char *tmp = getenv("SB_TEST_TMP");
-    char dir[4096], cmd[4200];
-    snprintf(dir, sizeof dir, "%s/brittleness_anneal", tmp ? tmp : "/tmp");
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
-    sb_brittleness_options o = sb_brittleness_options_default();
-    o.dir = dir;
-    o.ntq = 2;
-    o.tq[0] = 800;
-    o.tq[1] = 1000;
+    char dir[4096];
+    sb_brittleness_options o = tiny_sweep("brittleness_anneal", dir);
     o.anneal_time = 1.0;
-    o.quench.natoms = 256;
-    o.quench.melt_time = 4.0;
-    o.quench.rate = 1e14;
-    o.quench.seed = 7;
-    o.shear.step = 5e-3;
     o.band_strain = 0.01;
-    o.band.width = 6.0;
     o.indicator = "rho";
-    o.dfs_width = 6.0;
-    o.figures = false;
     sb_brittleness_result *r = malloc(sizeof *r);
     cr_assert(r);
     sb_error err;
