@@ -55,11 +55,31 @@ void sb_bin_put_u64(sb_bin_writer *w, uint64_t v)
     sb_bin_put_u32(w, (uint32_t)(v >> 32));
 }
 
+void sb_bin_put_f32(sb_bin_writer *w, float v)
+{
+    uint32_t u;
+    memcpy(&u, &v, 4);
+    sb_bin_put_u32(w, u);
+}
+
 void sb_bin_put_f64(sb_bin_writer *w, double v)
 {
     uint64_t u;
     memcpy(&u, &v, 8);
     sb_bin_put_u64(w, u);
+}
+
+void sb_bin_put_meta(sb_bin_writer *w, const sb_bin_meta *m)
+{
+    size_t len = 0;
+    for (int i = 0; i < m->n; i++) len += strlen(m->kv[i].key) + strlen(m->kv[i].value) + 2;
+    sb_bin_put_u32(w, (uint32_t)len);
+    for (int i = 0; i < m->n; i++) {
+        sb_bin_put(w, m->kv[i].key, strlen(m->kv[i].key));
+        sb_bin_put(w, "=", 1);
+        sb_bin_put(w, m->kv[i].value, strlen(m->kv[i].value));
+        sb_bin_put(w, "\n", 1);
+    }
 }
 
 void sb_bin_begin(sb_bin_writer *w, const char magic[4], uint32_t version)
@@ -95,12 +115,25 @@ sb_status sb_bin_commit(sb_bin_writer *w, const char *path, const char *what, sb
     return st;
 }
 
-
 static uint64_t bin_le64(const unsigned char *c)
 {
     uint64_t v = 0;
     for (int k = 7; k >= 0; k--) v = v << 8 | c[k];
     return v;
+}
+
+/* The kinds of binary file shearband writes, to name a mix-up. */
+static const struct {
+    char magic[4];
+    const char *name;
+} bin_kinds[] = {{{'S', 'B', 'N', 'N'}, "CNN model"}, {{'S', 'B', 'G', 'N'}, "GNN model"},
+                 {{'S', 'B', 'S', 'V'}, "SVM softness model"}};
+
+static const char *bin_kind(const unsigned char *magic)
+{
+    for (size_t k = 0; k < sizeof bin_kinds / sizeof bin_kinds[0]; k++)
+        if (memcmp(magic, bin_kinds[k].magic, 4) == 0) return bin_kinds[k].name;
+    return NULL;
 }
 
 sb_status sb_bin_open(sb_bin_reader *r, const char *path, const char magic[4], uint32_t version,
@@ -111,7 +144,10 @@ sb_status sb_bin_open(sb_bin_reader *r, const char *path, const char magic[4], u
     size_t size = 0;
     sb_status st = sb_read_file(path, (char **)&d, &size, err);
     if (st != SB_OK) return st;
-    if (size < 4 || memcmp(d, magic, 4) != 0) {
+    if (size >= 4 && memcmp(d, magic, 4) != 0 && bin_kind(d) && bin_kind((const unsigned char *)magic)) {
+        st = sb_error_set(err, SB_ERR_FORMAT, "%s: this file is a shearband %s (%.4s), not a %s (%.4s)", path,
+                          bin_kind(d), (const char *)d, bin_kind((const unsigned char *)magic), magic);
+    } else if (size < 4 || memcmp(d, magic, 4) != 0) {
         char seen[5] = {0};
         for (size_t k = 0; k < 4 && k < size; k++) seen[k] = (d[k] >= 32 && d[k] < 127) ? (char)d[k] : '?';
         st = sb_error_set(err, SB_ERR_FORMAT, "%s: not a shearband %s file (magic '%s', expected '%.4s')", path, what,
@@ -165,6 +201,14 @@ uint64_t sb_bin_get_u64(sb_bin_reader *r)
     return c ? bin_le64(c) : 0;
 }
 
+float sb_bin_get_f32(sb_bin_reader *r)
+{
+    const uint32_t u = sb_bin_get_u32(r);
+    float v;
+    memcpy(&v, &u, 4);
+    return v;
+}
+
 double sb_bin_get_f64(sb_bin_reader *r)
 {
     const uint64_t u = sb_bin_get_u64(r);
@@ -177,4 +221,88 @@ void sb_bin_close(sb_bin_reader *r)
 {
     free(r->data);
     memset(r, 0, sizeof *r);
+}
+
+sb_status sb_bin_get_meta(sb_bin_reader *r, sb_bin_meta *m, const char *path, sb_error *err)
+{
+    const uint32_t len = sb_bin_get_u32(r);
+    const char *p = (const char *)sb_bin_get(r, len);
+    if (!p) return sb_error_set(err, SB_ERR_FORMAT, "%s: bad metadata length %u", path, len);
+    for (const char *end = p + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *eq = nl ? memchr(p, '=', (size_t)(nl - p)) : NULL;
+        if (!eq || eq == p) return sb_error_set(err, SB_ERR_FORMAT, "%s: malformed metadata line", path);
+        char *key = malloc((size_t)(eq - p) + 1), *value = malloc((size_t)(nl - eq));
+        sb_status st = key && value ? SB_OK : sb_error_set(err, SB_ERR_NOMEM, "%s: out of memory", path);
+        if (st == SB_OK) {
+            memcpy(key, p, (size_t)(eq - p));
+            key[eq - p] = '\0';
+            memcpy(value, eq + 1, (size_t)(nl - eq - 1));
+            value[nl - eq - 1] = '\0';
+            st = sb_bin_meta_set(m, key, value, path, err);
+        }
+        free(key);
+        free(value);
+        if (st != SB_OK) return st;
+        p = nl + 1;
+    }
+    return SB_OK;
+}
+
+static char *bin_strdup(const char *s)
+{
+    const size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+sb_status sb_bin_meta_set(sb_bin_meta *m, const char *key, const char *value, const char *what, sb_error *err)
+{
+    if (!key || !*key || strpbrk(key, "=\n") || !value || strchr(value, '\n'))
+        return sb_error_set(err, SB_ERR_INVALID_ARG,
+                            "%s metadata: bad key '%s' (non-empty, no '=' or newline; value without newline)", what,
+                            key ? key : "(null)");
+    char *v = bin_strdup(value);
+    if (!v) return sb_error_set(err, SB_ERR_NOMEM, "%s metadata: out of memory", what);
+    for (int i = 0; i < m->n; i++)
+        if (strcmp(m->kv[i].key, key) == 0) {
+            free(m->kv[i].value);
+            m->kv[i].value = v;
+            return SB_OK;
+        }
+    char *k = bin_strdup(key);
+    if (k && m->n == m->cap) {
+        const int cap = m->cap ? 2 * m->cap : 8;
+        struct sb_bin_kv *kv = realloc(m->kv, (size_t)cap * sizeof *kv);
+        if (kv) {
+            m->kv = kv;
+            m->cap = cap;
+        }
+    }
+    if (!k || m->n == m->cap) {
+        free(k);
+        free(v);
+        return sb_error_set(err, SB_ERR_NOMEM, "%s metadata: out of memory", what);
+    }
+    m->kv[m->n].key = k;
+    m->kv[m->n++].value = v;
+    return SB_OK;
+}
+
+const char *sb_bin_meta_get(const sb_bin_meta *m, const char *key)
+{
+    for (int i = 0; i < m->n; i++)
+        if (strcmp(m->kv[i].key, key) == 0) return m->kv[i].value;
+    return NULL;
+}
+
+void sb_bin_meta_free(sb_bin_meta *m)
+{
+    for (int i = 0; i < m->n; i++) {
+        free(m->kv[i].key);
+        free(m->kv[i].value);
+    }
+    free(m->kv);
+    memset(m, 0, sizeof *m);
 }

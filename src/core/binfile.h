@@ -14,7 +14,12 @@
  * against the file's size ("truncated"), then the checksum (SB_ERR_CHECKSUM), each failure
  * naming the file; the returned reader is positioned at the body and stops at the checksum.
  * Getters past the end set `fail` and return 0, so a parser checks once at the end.
- * (nn_file.c and gnn_file.c still carry their own copies of this; they use the same bytes.)
+ * A wrong magic that belongs to another shearband file is named ("a CNN model (SBNN), not a
+ * GNN model"), the usual mix-up when models sit side by side.
+ *
+ * Metadata (training provenance, the SDM a CNN was trained on) is an ordered list of
+ * key=value pairs -- keys non-empty without '=' or newline, values without newline --
+ * stored as u32 M followed by M bytes of "key=value\n" lines.
  */
 #ifndef SB_CORE_BINFILE_H
 #define SB_CORE_BINFILE_H
@@ -37,13 +42,27 @@ typedef struct sb_bin_reader {
     bool fail;
 } sb_bin_reader;
 
+typedef struct sb_bin_meta {
+    int n, cap;
+    struct sb_bin_kv {
+        char *key, *value;
+    } *kv;
+} sb_bin_meta;
+
 uint64_t sb_fnv1a64(const void *p, size_t n);
+
+/* Set (or replace, keeping its place) an entry; `what` names the owner in messages. */
+sb_status sb_bin_meta_set(sb_bin_meta *m, const char *key, const char *value, const char *what, sb_error *err);
+const char *sb_bin_meta_get(const sb_bin_meta *m, const char *key);
+void sb_bin_meta_free(sb_bin_meta *m);
 
 void sb_bin_begin(sb_bin_writer *w, const char magic[4], uint32_t version);
 void sb_bin_put(sb_bin_writer *w, const void *src, size_t n);
 void sb_bin_put_u32(sb_bin_writer *w, uint32_t v);
 void sb_bin_put_u64(sb_bin_writer *w, uint64_t v);
+void sb_bin_put_f32(sb_bin_writer *w, float v);
 void sb_bin_put_f64(sb_bin_writer *w, double v);
+void sb_bin_put_meta(sb_bin_writer *w, const sb_bin_meta *m);
 /* Finish and write atomically to path; frees the buffer in every case. what: "SVM model". */
 sb_status sb_bin_commit(sb_bin_writer *w, const char *path, const char *what, sb_error *err);
 
@@ -53,7 +72,10 @@ sb_status sb_bin_open(sb_bin_reader *r, const char *path, const char magic[4], u
                       const char *what, sb_error *err);
 uint32_t sb_bin_get_u32(sb_bin_reader *r);
 uint64_t sb_bin_get_u64(sb_bin_reader *r);
+float sb_bin_get_f32(sb_bin_reader *r);
 double sb_bin_get_f64(sb_bin_reader *r);
+/* Read a metadata block into *m (empty on entry); SB_ERR_FORMAT naming path if malformed. */
+sb_status sb_bin_get_meta(sb_bin_reader *r, sb_bin_meta *m, const char *path, sb_error *err);
 /* Pointer to the next n bytes (NULL and fail when fewer remain). */
 const unsigned char *sb_bin_get(sb_bin_reader *r, size_t n);
 void sb_bin_close(sb_bin_reader *r);

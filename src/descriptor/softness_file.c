@@ -180,17 +180,7 @@ sb_status sb_svm_model_load(const char *path, sb_svm_model *m, sb_error *err)
     memset(m, 0, sizeof *m);
     sb_bin_reader r;
     sb_status st = sb_bin_open(&r, path, SV_MAGIC, SV_VERSION, "SVM softness model", err);
-    if (st != SB_OK) {
-        /* name the common mix-ups */
-        FILE *fp = fopen(path, "rb");
-        char mg[4] = {0};
-        if (fp && fread(mg, 1, 4, fp) == 4 && err && st == SB_ERR_FORMAT) {
-            if (!memcmp(mg, "SBNN", 4)) sb_error_set(err, SB_ERR_FORMAT, "%s: a CNN model (SBNN), not an SVM softness model", path);
-            else if (!memcmp(mg, "SBGN", 4)) sb_error_set(err, SB_ERR_FORMAT, "%s: a GNN model (SBGN), not an SVM softness model", path);
-        }
-        if (fp) fclose(fp);
-        return st;
-    }
+    if (st != SB_OK) return st;
     st = sv_parse(&r, path, m, err);
     sb_bin_close(&r);
     if (st != SB_OK) sb_svm_model_free(m);

@@ -5,6 +5,7 @@
 #ifndef SB_GNN_INTERNAL_H
 #define SB_GNN_INTERNAL_H
 
+#include "core/binfile.h"
 #include "shearband/gnn.h"
 
 enum {
@@ -17,18 +18,13 @@ typedef struct gnn_dense {
     size_t woff, boff; /* weights [out][in], bias [out] in the flat array */
 } gnn_dense;
 
-typedef struct gnn_meta {
-    char *key, *value;
-} gnn_meta;
-
 struct sb_gnn_model {
     sb_gnn_config cfg;
     int edge_dim;
     gnn_dense layer[SB_GNN_NUM_LAYERS];
     size_t nparams;
     float *params;
-    int nmeta, capmeta;
-    gnn_meta *meta;
+    sb_bin_meta meta;
 };
 
 /* C (M x N, ldc) = beta C + op(A) op(B), op = transpose when the flag is set; row-major. */

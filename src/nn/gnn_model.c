@@ -71,11 +71,7 @@ sb_status sb_gnn_model_create(const sb_gnn_config *c, sb_gnn_model **out, sb_err
 void sb_gnn_model_free(sb_gnn_model *m)
 {
     if (!m) return;
-    for (int i = 0; i < m->nmeta; i++) {
-        free(m->meta[i].key);
-        free(m->meta[i].value);
-    }
-    free(m->meta);
+    sb_bin_meta_free(&m->meta);
     free(m->params);
     free(m);
 }
@@ -113,59 +109,19 @@ const char *sb_gnn_model_layer(const sb_gnn_model *m, int i, size_t *offset, int
     return layer_names[i];
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 sb_status sb_gnn_model_set_meta(sb_gnn_model *m, const char *key, const char *value, sb_error *err)
 {
-    if (!key || !*key || strpbrk(key, "=\n") || strlen(key) >= 256 || !value || strchr(value, '\n'))
-        return sb_error_set(err, SB_ERR_INVALID_ARG,
-                            "gnn model metadata: bad key '%s' (non-empty, < 256 chars, no '=' or newline; "
-                            "value without newline)",
-                            key ? key : "(null)");
-    for (int i = 0; i < m->nmeta; i++)
-        if (strcmp(m->meta[i].key, key) == 0) {
-            char *v = dup_str(value);
-            if (!v) return sb_error_set(err, SB_ERR_NOMEM, "gnn model metadata: out of memory");
-            free(m->meta[i].value);
-            m->meta[i].value = v;
-            return SB_OK;
-        }
-    if (m->nmeta == m->capmeta) {
-        int cap = m->capmeta ? 2 * m->capmeta : 8;
-        gnn_meta *nm = realloc(m->meta, (size_t)cap * sizeof *nm);
-        if (!nm) return sb_error_set(err, SB_ERR_NOMEM, "gnn model metadata: out of memory");
-        m->meta = nm;
-        m->capmeta = cap;
-    }
-    char *k = dup_str(key), *v = dup_str(value);
-    if (!k || !v) {
-        free(k);
-        free(v);
-        return sb_error_set(err, SB_ERR_NOMEM, "gnn model metadata: out of memory");
-    }
-    m->meta[m->nmeta++] = (gnn_meta){k, v};
-    return SB_OK;
+    return sb_bin_meta_set(&m->meta, key, value, "gnn model", err);
 }
 
-const char *sb_gnn_model_get_meta(const sb_gnn_model *m, const char *key)
-{
-    for (int i = 0; i < m->nmeta; i++)
-        if (strcmp(m->meta[i].key, key) == 0) return m->meta[i].value;
-    return NULL;
-}
+const char *sb_gnn_model_get_meta(const sb_gnn_model *m, const char *key) { return sb_bin_meta_get(&m->meta, key); }
 
-int sb_gnn_model_meta_count(const sb_gnn_model *m) { return m->nmeta; }
+int sb_gnn_model_meta_count(const sb_gnn_model *m) { return m->meta.n; }
 
 void sb_gnn_model_meta_at(const sb_gnn_model *m, int i, const char **key, const char **value)
 {
-    *key = m->meta[i].key;
-    *value = m->meta[i].value;
+    *key = m->meta.kv[i].key;
+    *value = m->meta.kv[i].value;
 }
 
 /* ---------------------------------------------------------------- Adam */

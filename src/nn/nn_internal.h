@@ -7,6 +7,7 @@
 #ifndef SB_NN_INTERNAL_H
 #define SB_NN_INTERNAL_H
 
+#include "core/binfile.h"
 #include "shearband/nn.h"
 
 typedef struct nn_layer {
@@ -19,10 +20,6 @@ typedef struct nn_layer {
     int kdepth; /* conv kernel depth, pool window depth: 1 in 2D */
 } nn_layer;
 
-typedef struct nn_meta {
-    char *key, *value;
-} nn_meta;
-
 struct sb_nn_model {
     sb_nn_shape input;
     int nlayers;
@@ -30,8 +27,7 @@ struct sb_nn_model {
     int spatial_dims; /* 2 if input.d == 1, else 3 */
     size_t nparams;
     float *params;
-    int nmeta, capmeta;
-    nn_meta *meta;
+    sb_bin_meta meta;
 };
 
 struct sb_nn_plan;

@@ -197,11 +197,7 @@ sb_status sb_nn_model_create_from_string(sb_nn_shape input, const char *arch, sb
 void sb_nn_model_free(sb_nn_model *m)
 {
     if (!m) return;
-    for (int i = 0; i < m->nmeta; i++) {
-        free(m->meta[i].key);
-        free(m->meta[i].value);
-    }
-    free(m->meta);
+    sb_bin_meta_free(&m->meta);
     free(m->params);
     free(m->layers);
     free(m);
@@ -260,58 +256,17 @@ sb_status sb_nn_model_describe(const sb_nn_model *m, char *buf, size_t bufsz, sb
     return SB_OK;
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
-    return d;
-}
-
 sb_status sb_nn_model_set_meta(sb_nn_model *m, const char *key, const char *value, sb_error *err)
 {
-    if (!key || !*key || strpbrk(key, "=\n") || !value || strchr(value, '\n'))
-        return sb_error_set(err, SB_ERR_INVALID_ARG,
-                            "nn model metadata: bad key '%s' (non-empty, no '=' or newline; value "
-                            "without newline)",
-                            key ? key : "(null)");
-    for (int i = 0; i < m->nmeta; i++) {
-        if (strcmp(m->meta[i].key, key) == 0) {
-            char *v = dup_str(value);
-            if (!v) return sb_error_set(err, SB_ERR_NOMEM, "nn model metadata: out of memory");
-            free(m->meta[i].value);
-            m->meta[i].value = v;
-            return SB_OK;
-        }
-    }
-    if (m->nmeta == m->capmeta) {
-        int cap = m->capmeta ? 2 * m->capmeta : 8;
-        nn_meta *nm = realloc(m->meta, (size_t)cap * sizeof *nm);
-        if (!nm) return sb_error_set(err, SB_ERR_NOMEM, "nn model metadata: out of memory");
-        m->meta = nm;
-        m->capmeta = cap;
-    }
-    char *k = dup_str(key), *v = dup_str(value);
-    if (!k || !v) {
-        free(k);
-        free(v);
-        return sb_error_set(err, SB_ERR_NOMEM, "nn model metadata: out of memory");
-    }
-    m->meta[m->nmeta++] = (nn_meta){k, v};
-    return SB_OK;
+    return sb_bin_meta_set(&m->meta, key, value, "nn model", err);
 }
 
-const char *sb_nn_model_get_meta(const sb_nn_model *m, const char *key)
-{
-    for (int i = 0; i < m->nmeta; i++)
-        if (strcmp(m->meta[i].key, key) == 0) return m->meta[i].value;
-    return NULL;
-}
+const char *sb_nn_model_get_meta(const sb_nn_model *m, const char *key) { return sb_bin_meta_get(&m->meta, key); }
 
-int sb_nn_model_meta_count(const sb_nn_model *m) { return m->nmeta; }
+int sb_nn_model_meta_count(const sb_nn_model *m) { return m->meta.n; }
 
 void sb_nn_model_meta_at(const sb_nn_model *m, int i, const char **key, const char **value)
 {
-    *key = m->meta[i].key;
-    *value = m->meta[i].value;
+    *key = m->meta.kv[i].key;
+    *value = m->meta.kv[i].value;
 }

@@ -3,7 +3,8 @@
  * and every weight bit for bit; EVERY single-byte corruption of a small model file is
  * rejected with SB_ERR_FORMAT or SB_ERR_CHECKSUM (and corruption of the weights with
  * SB_ERR_CHECKSUM); every truncation, an empty file and foreign files are rejected with
- * SB_ERR_FORMAT; messages name the file.
+ * SB_ERR_FORMAT; messages name the file, and a GNN model file is named as one. Metadata
+ * keys of any length round-trip.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "shearband/fileutil.h"
+#include "shearband/gnn.h"
 #include "shearband/nn.h"
 
 static void tmp_path(char *out, size_t n, const char *name)
@@ -150,6 +152,38 @@ Test(nn_file, truncated_empty_and_foreign_files_are_format_errors)
     cr_expect_eq(sb_nn_model_load("/nonexistent/dir/model.sbnn", &r, &err), SB_ERR_IO);
     cr_expect_null(r);
     free(orig);
+    sb_nn_model_free(m);
+}
+
+Test(nn_file, a_gnn_model_file_is_named_and_long_metadata_round_trips)
+{
+    char path[4096];
+    tmp_path(path, sizeof path, "nn_foreign.sbgn");
+    sb_error err;
+    sb_gnn_config c = sb_gnn_config_default();
+    c.latent = 4;
+    c.steps = 1;
+    sb_gnn_model *g = NULL;
+    cr_assert_eq(sb_gnn_model_create(&c, &g, &err), SB_OK, "%s", err.msg);
+    cr_assert_eq(sb_gnn_model_save(g, path, &err), SB_OK, "%s", err.msg);
+    sb_gnn_model_free(g);
+    sb_nn_model *r = NULL;
+    cr_expect_eq(sb_nn_model_load(path, &r, &err), SB_ERR_FORMAT);
+    cr_expect(strstr(err.msg, "GNN model") != NULL && strstr(err.msg, path) != NULL, "%s", err.msg);
+    /* a 300-character key and value (a key buffer of 256 once refused to load what it saved) */
+    char key[301], value[301];
+    memset(key, 'k', 300);
+    memset(value, 'v', 300);
+    key[300] = value[300] = '\0';
+    sb_nn_model *m = small_model();
+    cr_assert_eq(sb_nn_model_set_meta(m, key, value, &err), SB_OK, "%s", err.msg);
+    tmp_path(path, sizeof path, "nn_longmeta.sbnn");
+    cr_assert_eq(sb_nn_model_save(m, path, &err), SB_OK, "%s", err.msg);
+    cr_assert_eq(sb_nn_model_load(path, &r, &err), SB_OK, "%s", err.msg);
+    cr_expect_str_eq(sb_nn_model_get_meta(r, key), value);
+    cr_expect_str_eq(sb_nn_model_get_meta(r, "train.note"), "a b = c; d");
+    cr_expect_eq(sb_nn_model_meta_count(r), sb_nn_model_meta_count(m));
+    sb_nn_model_free(r);
     sb_nn_model_free(m);
 }
 
