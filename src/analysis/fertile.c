@@ -37,6 +37,8 @@
 #include "shearband/orientation.h"
 #include "shearband/plot.h"
 
+#include "analysis/train_internal.h"
+
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -222,9 +224,7 @@ sb_status sb_fertile_predict(sb_nn_model *model, const sb_sdm_params *sdm, const
 
 /* ---- training ----------------------------------------------------------------------- */
 
-typedef struct ft_glass {
-    char path[SB_PATH_MAX];
-    sb_structure s;
+typedef struct ft_glass { /* per glass, indexed as ft_data.glasses */
     sb_sdm_builder *b;
 } ft_glass;
 
@@ -242,7 +242,8 @@ typedef struct ft_example {
 } ft_example;
 
 typedef struct ft_data {
-    int nglass, ncase;
+    tr_glasses glasses;
+    int ncase;
     ft_glass *g;
     ft_case *c;
     ft_example *pos, *neg; /* training examples */
@@ -253,14 +254,12 @@ typedef struct ft_data {
 
 static void ft_data_free(ft_data *d)
 {
-    for (int i = 0; i < d->nglass; i++) {
-        sb_sdm_builder_free(d->g[i].b);
-        sb_structure_free(&d->g[i].s);
-    }
+    for (int i = 0; i < d->glasses.n; i++) sb_sdm_builder_free(d->g[i].b);
     for (int i = 0; i < d->ncase; i++) {
         free(d->c[i].mask);
         free(d->c[i].target);
     }
+    tr_glasses_free(&d->glasses);
     free(d->g);
     free(d->c);
     free(d->pos);
@@ -274,25 +273,23 @@ static sb_status ft_data_load(const sb_dataset *ds, const sb_sdm_params *sdm, do
     memset(d, 0, sizeof *d);
     d->g = calloc(ds->n, sizeof *d->g);
     d->c = calloc(ds->n, sizeof *d->c);
-    if (!d->g || !d->c) return sb_error_set(err, SB_ERR_NOMEM, "out of memory");
+    if (!tr_glasses_init(&d->glasses, ds->n) || !d->g || !d->c)
+        return sb_error_set(err, SB_ERR_NOMEM, "out of memory");
     sb_status st = SB_OK;
     sb_labels l = SB_LABELS_INIT;
     for (size_t i = 0; st == SB_OK && i < ds->n; i++) {
         const sb_dataset_case *dc = &ds->cases[i];
-        int gi = -1;
-        for (int j = 0; j < d->nglass; j++)
-            if (!strcmp(d->g[j].path, dc->glass)) gi = j;
-        if (gi < 0) {
-            gi = d->nglass++;
-            ft_glass *g = &d->g[gi];
-            snprintf(g->path, sizeof g->path, "%s", dc->glass);
-            sb_structure_init(&g->s);
-            st = sb_read_structure(dc->glass, &g->s, err);
-            if (st == SB_OK && g->s.ntypes > sdm->nspecies)
+        const int known = d->glasses.n;
+        int gi;
+        if ((st = tr_glass_index(&d->glasses, dc->glass, &gi, err)) != SB_OK) break;
+        const sb_structure *s = &d->glasses.s[gi];
+        if (gi == known) { /* first met: it must fit the SDM's channels; then its builder */
+            if (s->ntypes > sdm->nspecies) {
                 st = sb_error_set(err, SB_ERR_INVALID_ARG, "%s has %d atom types, the SDM %d channels",
-                                  dc->glass, g->s.ntypes, sdm->nspecies);
-            if (st == SB_OK) st = sb_sdm_builder_create(&g->b, &g->s, sdm, err);
-            if (st != SB_OK) break;
+                                  dc->glass, s->ntypes, sdm->nspecies);
+                break;
+            }
+            if ((st = sb_sdm_builder_create(&d->g[gi].b, s, sdm, err)) != SB_OK) break;
         }
         ft_case *c = &d->c[d->ncase++];
         c->glass = gi;
@@ -300,38 +297,23 @@ static sb_status ft_data_load(const sb_dataset *ds, const sb_sdm_params *sdm, do
         sb_orientation o;
         if ((st = sb_orientation_get(dc->orientation, &o, err)) != SB_OK) break;
         memcpy(c->R, o.R, sizeof c->R);
-        if ((st = sb_labels_read(dc->labels, &l, err)) != SB_OK) break;
-        if (l.glass_fingerprint != sb_glass_fingerprint(&d->g[gi].s)) {
-            st = sb_error_set(err, SB_ERR_INVALID_ARG,
-                              "%s: labels are for another glass than %s (fingerprints differ)",
-                              dc->labels, dc->glass);
+        if (!(c->mask = malloc(s->n))) {
+            st = sb_error_set(err, SB_ERR_NOMEM, "out of memory");
             break;
         }
+        if ((st = tr_case_mask(dc, s, &l, c->mask, err)) != SB_OK) break;
         if (i == 0) {
             d->label_strain = l.strain;
             d->label_f_thres = l.f_thres;
         } else if (l.strain != d->label_strain || l.f_thres != d->label_f_thres) {
             d->mixed_labels = true;
         }
-        if (l.orientation != dc->orientation) {
-            st = sb_error_set(err, SB_ERR_INVALID_ARG, "%s: labels are for orientation %d, the manifest "
-                              "says %d", dc->labels, l.orientation, dc->orientation);
-            break;
-        }
-        if (!(c->mask = malloc(d->g[gi].s.n))) {
-            st = sb_error_set(err, SB_ERR_NOMEM, "out of memory");
-            break;
-        }
-        if ((st = sb_labels_mask(&l, &d->g[gi].s, c->mask, err)) != SB_OK) {
-            sb_error_prefix(err, "%s: ", dc->labels);
-            break;
-        }
         if (soft_tau > 0 && c->split == SB_SPLIT_TRAIN) {
-            if (!(c->target = malloc(d->g[gi].s.n * sizeof *c->target))) {
+            if (!(c->target = malloc(s->n * sizeof *c->target))) {
                 st = sb_error_set(err, SB_ERR_NOMEM, "out of memory");
                 break;
             }
-            if ((st = sb_labels_targets(&l, &d->g[gi].s, soft_tau, c->target, err)) != SB_OK) {
+            if ((st = sb_labels_targets(&l, s, soft_tau, c->target, err)) != SB_OK) {
                 sb_error_prefix(err, "%s: ", dc->labels);
                 break;
             }
@@ -342,7 +324,7 @@ static sb_status ft_data_load(const sb_dataset *ds, const sb_sdm_params *sdm, do
     size_t np = 0, nn = 0;
     for (int i = 0; i < d->ncase; i++)
         if (d->c[i].split == SB_SPLIT_TRAIN)
-            for (size_t a = 0; a < d->g[d->c[i].glass].s.n; a++) d->c[i].mask[a] ? np++ : nn++;
+            for (size_t a = 0; a < d->glasses.s[d->c[i].glass].n; a++) d->c[i].mask[a] ? np++ : nn++;
     if (np == 0 || nn == 0)
         return sb_error_set(err, SB_ERR_INVALID_ARG, "the training split has %zu positive and %zu negative "
                             "atoms: need both", np, nn);
@@ -351,7 +333,7 @@ static sb_status ft_data_load(const sb_dataset *ds, const sb_sdm_params *sdm, do
     if (!d->pos || !d->neg) return sb_error_set(err, SB_ERR_NOMEM, "out of memory");
     for (int i = 0; i < d->ncase; i++)
         if (d->c[i].split == SB_SPLIT_TRAIN)
-            for (size_t a = 0; a < d->g[d->c[i].glass].s.n; a++) {
+            for (size_t a = 0; a < d->glasses.s[d->c[i].glass].n; a++) {
                 const ft_example e = {(uint32_t)i, (uint32_t)a, 0};
                 if (d->c[i].mask[a]) d->pos[d->npos++] = e;
                 else d->neg[d->nneg++] = e;
@@ -398,7 +380,7 @@ static sb_status ft_evaluate(ft_data *d, sb_split split, sb_nn_plan *plan, float
 {
     size_t n = 0;
     for (int i = 0; i < d->ncase; i++)
-        if (d->c[i].split == split) n += d->g[d->c[i].glass].s.n;
+        if (d->c[i].split == split) n += d->glasses.s[d->c[i].glass].n;
     *n_out = n;
     *prob_out = NULL;
     *lab_out = NULL;
@@ -416,7 +398,7 @@ static sb_status ft_evaluate(ft_data *d, sb_split split, sb_nn_plan *plan, float
     sb_status st = SB_OK;
     for (int i = 0; st == SB_OK && i < d->ncase; i++) {
         if (d->c[i].split != split) continue;
-        const size_t na = d->g[d->c[i].glass].s.n;
+        const size_t na = d->glasses.s[d->c[i].glass].n;
         for (size_t a0 = 0; st == SB_OK && a0 < na; a0 += (size_t)B) {
             const size_t nb = na - a0 < (size_t)B ? na - a0 : (size_t)B;
             for (size_t j = 0; j < nb; j++) atoms[j] = a0 + j;
@@ -608,25 +590,6 @@ static sb_status ft_write_log(const char *path, const ft_history *h, const doubl
     return sb_atomic_commit(&af, err);
 }
 
-static void ft_json_metrics(sb_json *j, const char *key, const sb_metrics *m)
-{
-    sb_json_object(j, key);
-    sb_json_int(j, "atoms", (int64_t)m->n);
-    sb_json_int(j, "positives", (int64_t)m->n_pos);
-    sb_json_num(j, "base_rate", m->base_rate);
-    sb_json_num(j, "roc_auc", m->roc_auc);
-    sb_json_num(j, "pr_auc", m->pr_auc);
-    sb_json_num(j, "precision", m->precision);
-    sb_json_num(j, "recall", m->recall);
-    sb_json_num(j, "f1", m->f1);
-    sb_json_num(j, "accuracy", m->accuracy);
-    sb_json_int(j, "tp", (int64_t)m->tp);
-    sb_json_int(j, "fp", (int64_t)m->fp);
-    sb_json_int(j, "tn", (int64_t)m->tn);
-    sb_json_int(j, "fn", (int64_t)m->fn);
-    sb_json_end(j);
-}
-
 static sb_status ft_write_json(const char *path, const sb_dataset *ds, const sb_train_options *o,
                                const char *arch, const sb_nn_plan *plan, const sb_train_result *r,
                                float pos_weight, double label_strain, double label_f_thres,
@@ -674,8 +637,8 @@ static sb_status ft_write_json(const char *path, const sb_dataset *ds, const sb_
     sb_json_num(&j, "seconds_this_run", r->seconds);
     sb_json_num(&j, "train_maps_per_second", r->maps_per_second);
     sb_json_end(&j);
-    ft_json_metrics(&j, "val", &r->val);
-    ft_json_metrics(&j, "test", &r->test);
+    tr_metrics_json(&j, "val", &r->val, true);
+    tr_metrics_json(&j, "test", &r->test, true);
     sb_json_finish(&j);
     return sb_atomic_commit(&af, err);
 }

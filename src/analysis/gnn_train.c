@@ -26,17 +26,14 @@
 #include "shearband/nn.h"
 #include "shearband/orientation.h"
 
+#include "analysis/train_internal.h"
+
 sb_gnn_train_options sb_gnn_train_options_default(void)
 {
     return (sb_gnn_train_options){.cfg = sb_gnn_config_default(), .epochs = 30, .lr = 1e-3f, .seed = 1,
                                   .threads = 0, .backend = NULL, .pos_weight_auto = true, .pos_weight = 1.0f,
                                   .patience = 5, .model_path = NULL, .progress = false, .argc = 0, .argv = NULL};
 }
-
-typedef struct gt_glass {
-    char path[SB_PATH_MAX];
-    sb_structure s;
-} gt_glass;
 
 typedef struct gt_case {
     int glass;
@@ -46,12 +43,10 @@ typedef struct gt_case {
 } gt_case;
 
 typedef struct gt_data {
-    gt_glass *g;
-    int nglass;
+    tr_glasses glasses;
     gt_case *c;
     int ncase;
     double label_strain, label_f_thres;
-    int max_types;
 } gt_data;
 
 static double gt_now(void)
@@ -63,9 +58,8 @@ static double gt_now(void)
 
 static void gt_data_free(gt_data *d)
 {
-    for (int i = 0; i < d->nglass; i++) sb_structure_free(&d->g[i].s);
     for (int i = 0; i < d->ncase; i++) free(d->c[i].y);
-    free(d->g);
+    tr_glasses_free(&d->glasses);
     free(d->c);
     memset(d, 0, sizeof *d);
 }
@@ -73,47 +67,23 @@ static void gt_data_free(gt_data *d)
 static sb_status gt_data_load(const sb_dataset *ds, gt_data *d, sb_error *err)
 {
     memset(d, 0, sizeof *d);
-    d->g = calloc(ds->n ? ds->n : 1, sizeof *d->g);
     d->c = calloc(ds->n ? ds->n : 1, sizeof *d->c);
-    if (!d->g || !d->c) return sb_error_set(err, SB_ERR_NOMEM, "gnn train: out of memory");
+    if (!tr_glasses_init(&d->glasses, ds->n) || !d->c)
+        return sb_error_set(err, SB_ERR_NOMEM, "gnn train: out of memory");
     sb_status st = SB_OK;
     sb_labels l = SB_LABELS_INIT;
     unsigned char *mask = NULL;
     for (size_t i = 0; st == SB_OK && i < ds->n; i++) {
         const sb_dataset_case *dc = &ds->cases[i];
-        int gi = -1;
-        for (int j = 0; j < d->nglass; j++)
-            if (!strcmp(d->g[j].path, dc->glass)) gi = j;
-        if (gi < 0) {
-            gi = d->nglass++;
-            gt_glass *g = &d->g[gi];
-            snprintf(g->path, sizeof g->path, "%s", dc->glass);
-            sb_structure_init(&g->s);
-            if ((st = sb_read_structure(dc->glass, &g->s, err)) != SB_OK) break;
-            if (g->s.ntypes > d->max_types) d->max_types = g->s.ntypes;
-        }
+        int gi;
+        if ((st = tr_glass_index(&d->glasses, dc->glass, &gi, err)) != SB_OK) break;
         gt_case *c = &d->c[d->ncase++];
         c->glass = gi;
         c->split = dc->split;
         sb_orientation o;
         if ((st = sb_orientation_get(dc->orientation, &o, err)) != SB_OK) break;
         memcpy(c->R, o.R, sizeof c->R);
-        if ((st = sb_labels_read(dc->labels, &l, err)) != SB_OK) break;
-        const sb_structure *s = &d->g[gi].s;
-        if (l.glass_fingerprint != sb_glass_fingerprint(s)) {
-            st = sb_error_set(err, SB_ERR_INVALID_ARG, "%s: labels are for another glass than %s (fingerprints differ)",
-                              dc->labels, dc->glass);
-            break;
-        }
-        if (l.orientation != dc->orientation) {
-            st = sb_error_set(err, SB_ERR_INVALID_ARG, "%s: labels are for orientation %d, the manifest says %d",
-                              dc->labels, l.orientation, dc->orientation);
-            break;
-        }
-        if (i == 0) {
-            d->label_strain = l.strain;
-            d->label_f_thres = l.f_thres;
-        }
+        const sb_structure *s = &d->glasses.s[gi];
         free(mask);
         mask = malloc(s->n ? s->n : 1);
         c->y = malloc((s->n ? s->n : 1) * sizeof *c->y);
@@ -121,9 +91,10 @@ static sb_status gt_data_load(const sb_dataset *ds, gt_data *d, sb_error *err)
             st = sb_error_set(err, SB_ERR_NOMEM, "gnn train: out of memory");
             break;
         }
-        if ((st = sb_labels_mask(&l, s, mask, err)) != SB_OK) {
-            sb_error_prefix(err, "%s: ", dc->labels);
-            break;
+        if ((st = tr_case_mask(dc, s, &l, mask, err)) != SB_OK) break;
+        if (i == 0) {
+            d->label_strain = l.strain;
+            d->label_f_thres = l.f_thres;
         }
         for (size_t a = 0; a < s->n; a++) c->y[a] = mask[a] ? 1.0f : 0.0f;
     }
@@ -143,9 +114,9 @@ static uint64_t gt_splitmix(uint64_t *s)
 static sb_status gt_graph(const gt_data *d, int ci, const sb_gnn_config *cfg, sb_gnn_graph *g, sb_error *err)
 {
     const gt_case *c = &d->c[ci];
-    const sb_structure *s = &d->g[c->glass].s;
+    const sb_structure *s = &d->glasses.s[c->glass];
     sb_status st = sb_gnn_graph_build(g, cfg, &s->cell, s->x, s->type, s->n, (const int (*)[3])c->R, err);
-    if (st != SB_OK) sb_error_prefix(err, "%s: ", d->g[c->glass].path);
+    if (st != SB_OK) sb_error_prefix(err, "%s: ", d->glasses.path[c->glass]);
     return st;
 }
 
@@ -173,21 +144,6 @@ static sb_status gt_evaluate(const gt_data *d, sb_split split, const sb_gnn_conf
     *loss = n ? lsum / (double)n : NAN;
     if (n == 0) return SB_OK;
     return sb_metrics_compute(prob, lab, n, 0.5, m, err);
-}
-
-static void gt_json_metrics(sb_json *j, const char *key, const sb_metrics *m)
-{
-    sb_json_object(j, key);
-    sb_json_int(j, "atoms", (int64_t)m->n);
-    sb_json_int(j, "positives", (int64_t)m->n_pos);
-    sb_json_num(j, "base_rate", m->base_rate);
-    sb_json_num(j, "roc_auc", m->roc_auc);
-    sb_json_num(j, "pr_auc", m->pr_auc);
-    sb_json_num(j, "precision", m->precision);
-    sb_json_num(j, "recall", m->recall);
-    sb_json_num(j, "f1", m->f1);
-    sb_json_num(j, "accuracy", m->accuracy);
-    sb_json_end(j);
 }
 
 static sb_status gt_write_json(const char *path, const sb_dataset *ds, const sb_gnn_train_options *o,
@@ -230,8 +186,8 @@ static sb_status gt_write_json(const char *path, const sb_dataset *ds, const sb_
     sb_json_num(&j, "graphs_per_second", r->graphs_per_second);
     sb_json_end(&j);
     /* val and test at the top level, as in the CNN's and the SVM's metrics (docs/models.md) */
-    gt_json_metrics(&j, "val", &r->val);
-    gt_json_metrics(&j, "test", &r->test);
+    tr_metrics_json(&j, "val", &r->val, false);
+    tr_metrics_json(&j, "test", &r->test, false);
     sb_json_finish(&j);
     return sb_atomic_commit(&af, err);
 }
@@ -266,20 +222,20 @@ sb_status sb_gnn_train(const sb_dataset *ds, const sb_gnn_train_options *opt, sb
     gt_data d;
     sb_status st = gt_data_load(ds, &d, err);
     sb_gnn_config cfg = o.cfg;
-    if (st == SB_OK && d.max_types > cfg.nspecies) cfg.nspecies = d.max_types;
+    if (st == SB_OK && d.glasses.max_types > cfg.nspecies) cfg.nspecies = d.glasses.max_types;
     if (st == SB_OK) st = sb_gnn_config_check(&cfg, err);
     size_t np = 0, nn = 0, nval = 0, ntest = 0, maxn = 1, maxe = 1, ntrain_cases = 0;
     sb_gnn_graph g = SB_GNN_GRAPH_INIT;
     /* sizes: one graph per distinct glass (the edge count does not depend on R) */
-    for (int gi = 0; st == SB_OK && gi < d.nglass; gi++) {
-        const sb_structure *s = &d.g[gi].s;
+    for (int gi = 0; st == SB_OK && gi < d.glasses.n; gi++) {
+        const sb_structure *s = &d.glasses.s[gi];
         st = sb_gnn_graph_build(&g, &cfg, &s->cell, s->x, s->type, s->n, NULL, err);
-        if (st != SB_OK) sb_error_prefix(err, "%s: ", d.g[gi].path);
+        if (st != SB_OK) sb_error_prefix(err, "%s: ", d.glasses.path[gi]);
         if (g.n > maxn) maxn = g.n;
         if (g.nedges > maxe) maxe = g.nedges;
     }
     for (int ci = 0; st == SB_OK && ci < d.ncase; ci++) {
-        const size_t na = d.g[d.c[ci].glass].s.n;
+        const size_t na = d.glasses.s[d.c[ci].glass].n;
         if (d.c[ci].split == SB_SPLIT_TRAIN) {
             ntrain_cases++;
             for (size_t a = 0; a < na; a++) d.c[ci].y[a] > 0.5f ? np++ : nn++;

@@ -27,6 +27,8 @@
 #include "shearband/io.h"
 #include "shearband/json.h"
 
+#include "analysis/train_internal.h"
+
 sb_svm_train_options sb_svm_train_options_default(void)
 {
     return (sb_svm_train_options){.sf = sb_sf_params_default(), .n_grid = 3, .C_grid = {0.01, 0.1, 1.0},
@@ -34,9 +36,7 @@ sb_svm_train_options sb_svm_train_options_default(void)
                                   .model_path = NULL, .progress = false, .argc = 0, .argv = NULL};
 }
 
-typedef struct st_glass {
-    char path[SB_PATH_MAX];
-    sb_structure s;
+typedef struct st_glass { /* per glass, indexed as st_data.glasses */
     bool held_out; /* has val or test cases: features kept */
     double *X;     /* N x F while needed */
     double *soft;  /* N softness of the current model */
@@ -53,12 +53,11 @@ typedef struct st_row {
 } st_row;
 
 typedef struct st_data {
+    tr_glasses glasses;
     st_glass *g;
-    int nglass;
     st_case *c;
     int ncase;
     double label_strain, label_f_thres;
-    int max_types;
 } st_data;
 
 static double st_now(void)
@@ -78,12 +77,12 @@ static uint64_t st_splitmix(uint64_t *s)
 
 static void st_data_free(st_data *d)
 {
-    for (int i = 0; i < d->nglass; i++) {
-        sb_structure_free(&d->g[i].s);
+    for (int i = 0; i < d->glasses.n; i++) {
         free(d->g[i].X);
         free(d->g[i].soft);
     }
     for (int i = 0; i < d->ncase; i++) free(d->c[i].mask);
+    tr_glasses_free(&d->glasses);
     free(d->g);
     free(d->c);
     memset(d, 0, sizeof *d);
@@ -94,49 +93,27 @@ static sb_status st_data_load(const sb_dataset *ds, st_data *d, sb_error *err)
     memset(d, 0, sizeof *d);
     d->g = calloc(ds->n ? ds->n : 1, sizeof *d->g);
     d->c = calloc(ds->n ? ds->n : 1, sizeof *d->c);
-    if (!d->g || !d->c) return sb_error_set(err, SB_ERR_NOMEM, "svm train: out of memory");
+    if (!tr_glasses_init(&d->glasses, ds->n) || !d->g || !d->c)
+        return sb_error_set(err, SB_ERR_NOMEM, "svm train: out of memory");
     sb_status st = SB_OK;
     sb_labels l = SB_LABELS_INIT;
     for (size_t i = 0; st == SB_OK && i < ds->n; i++) {
         const sb_dataset_case *dc = &ds->cases[i];
-        int gi = -1;
-        for (int j = 0; j < d->nglass; j++)
-            if (!strcmp(d->g[j].path, dc->glass)) gi = j;
-        if (gi < 0) {
-            gi = d->nglass++;
-            st_glass *g = &d->g[gi];
-            snprintf(g->path, sizeof g->path, "%s", dc->glass);
-            sb_structure_init(&g->s);
-            if ((st = sb_read_structure(dc->glass, &g->s, err)) != SB_OK) break;
-            if (g->s.ntypes > d->max_types) d->max_types = g->s.ntypes;
-        }
+        int gi;
+        if ((st = tr_glass_index(&d->glasses, dc->glass, &gi, err)) != SB_OK) break;
         st_case *c = &d->c[d->ncase++];
         c->glass = gi;
         c->split = dc->split;
         if (dc->split != SB_SPLIT_TRAIN) d->g[gi].held_out = true;
-        if ((st = sb_labels_read(dc->labels, &l, err)) != SB_OK) break;
-        const sb_structure *s = &d->g[gi].s;
-        if (l.glass_fingerprint != sb_glass_fingerprint(s)) {
-            st = sb_error_set(err, SB_ERR_INVALID_ARG, "%s: labels are for another glass than %s (fingerprints differ)",
-                              dc->labels, dc->glass);
-            break;
-        }
-        if (l.orientation != dc->orientation) {
-            st = sb_error_set(err, SB_ERR_INVALID_ARG, "%s: labels are for orientation %d, the manifest says %d",
-                              dc->labels, l.orientation, dc->orientation);
-            break;
-        }
-        if (i == 0) {
-            d->label_strain = l.strain;
-            d->label_f_thres = l.f_thres;
-        }
+        const sb_structure *s = &d->glasses.s[gi];
         if (!(c->mask = malloc(s->n ? s->n : 1))) {
             st = sb_error_set(err, SB_ERR_NOMEM, "svm train: out of memory");
             break;
         }
-        if ((st = sb_labels_mask(&l, s, c->mask, err)) != SB_OK) {
-            sb_error_prefix(err, "%s: ", dc->labels);
-            break;
+        if ((st = tr_case_mask(dc, s, &l, c->mask, err)) != SB_OK) break;
+        if (i == 0) {
+            d->label_strain = l.strain;
+            d->label_f_thres = l.f_thres;
         }
     }
     sb_labels_free(&l);
@@ -167,38 +144,19 @@ static sb_status st_evaluate(st_data *d, sb_split split, const sb_softness_model
 {
     memset(out, 0, sizeof *out);
     size_t n = 0;
-    for (int gi = 0; gi < d->nglass; gi++)
-        if (d->g[gi].held_out) sb_softness_predict(m, d->g[gi].X, d->g[gi].s.n, d->g[gi].soft);
+    for (int gi = 0; gi < d->glasses.n; gi++)
+        if (d->g[gi].held_out) sb_softness_predict(m, d->g[gi].X, d->glasses.s[gi].n, d->g[gi].soft);
     for (int ci = 0; ci < d->ncase; ci++) {
         const st_case *c = &d->c[ci];
         if (c->split != split) continue;
         const st_glass *g = &d->g[c->glass];
-        for (size_t a = 0; a < g->s.n; a++) {
+        for (size_t a = 0; a < d->glasses.s[c->glass].n; a++) {
             score[n] = (float)g->soft[a];
             lab[n++] = c->mask[a] != 0;
         }
     }
     if (n == 0) return SB_OK;
     return sb_metrics_compute(score, lab, n, 0.0, out, err);
-}
-
-static void st_json_metrics(sb_json *j, const char *key, const sb_metrics *m)
-{
-    sb_json_object(j, key);
-    sb_json_int(j, "atoms", (int64_t)m->n);
-    sb_json_int(j, "positives", (int64_t)m->n_pos);
-    sb_json_num(j, "base_rate", m->base_rate);
-    sb_json_num(j, "roc_auc", m->roc_auc);
-    sb_json_num(j, "pr_auc", m->pr_auc);
-    sb_json_num(j, "precision", m->precision);
-    sb_json_num(j, "recall", m->recall);
-    sb_json_num(j, "f1", m->f1);
-    sb_json_num(j, "accuracy", m->accuracy);
-    sb_json_int(j, "tp", (int64_t)m->tp);
-    sb_json_int(j, "fp", (int64_t)m->fp);
-    sb_json_int(j, "tn", (int64_t)m->tn);
-    sb_json_int(j, "fn", (int64_t)m->fn);
-    sb_json_end(j);
 }
 
 static sb_status st_write_json(const char *path, const sb_dataset *ds, const sb_svm_train_options *o,
@@ -260,8 +218,8 @@ static sb_status st_write_json(const char *path, const sb_dataset *ds, const sb_
     sb_json_num(&j, "seconds_features", r->seconds_features);
     sb_json_num(&j, "seconds_this_run", r->seconds);
     sb_json_end(&j);
-    st_json_metrics(&j, "val", &r->val);
-    st_json_metrics(&j, "test", &r->test);
+    tr_metrics_json(&j, "val", &r->val, true);
+    tr_metrics_json(&j, "test", &r->test, true);
     sb_json_finish(&j);
     return sb_atomic_commit(&af, err);
 }
@@ -305,14 +263,14 @@ sb_status sb_svm_train(const sb_dataset *ds, const sb_svm_train_options *opt, sb
     st_data d;
     sb_status st = st_data_load(ds, &d, err);
     sb_sf_params sf = o.sf;
-    if (st == SB_OK && d.max_types > sf.nspecies) sf.nspecies = d.max_types;
+    if (st == SB_OK && d.glasses.max_types > sf.nspecies) sf.nspecies = d.glasses.max_types;
     if (st == SB_OK) st = sb_sf_params_check(&sf, err);
     const size_t F = sb_sf_count(&sf);
     res->nfeat = F;
     /* training rows, from the masks alone */
     size_t np = 0, nn = 0, nval = 0, ntest = 0;
     for (int ci = 0; st == SB_OK && ci < d.ncase; ci++) {
-        const size_t na = d.g[d.c[ci].glass].s.n;
+        const size_t na = d.glasses.s[d.c[ci].glass].n;
         if (d.c[ci].split == SB_SPLIT_TRAIN)
             for (size_t a = 0; a < na; a++) d.c[ci].mask[a] ? np++ : nn++;
         else if (d.c[ci].split == SB_SPLIT_VAL) nval += na;
@@ -339,7 +297,7 @@ sb_status sb_svm_train(const sb_dataset *ds, const sb_svm_train_options *opt, sb
         size_t ip = 0, in = 0;
         for (int ci = 0; ci < d.ncase; ci++)
             if (d.c[ci].split == SB_SPLIT_TRAIN)
-                for (size_t a = 0; a < d.g[d.c[ci].glass].s.n; a++) {
+                for (size_t a = 0; a < d.glasses.s[d.c[ci].glass].n; a++) {
                     const st_row r = {(uint32_t)ci, (uint32_t)a};
                     if (d.c[ci].mask[a]) pos[ip++] = r;
                     else neg[in++] = r;
@@ -375,18 +333,20 @@ sb_status sb_svm_train(const sb_dataset *ds, const sb_svm_train_options *opt, sb
     /* structure functions, once per glass */
     const double t_feat = st_now();
     size_t filled = 0;
-    for (int gi = 0; st == SB_OK && gi < d.nglass; gi++) {
+    for (int gi = 0; st == SB_OK && gi < d.glasses.n; gi++) {
         st_glass *g = &d.g[gi];
+        const sb_structure *s = &d.glasses.s[gi];
+        const char *path = d.glasses.path[gi];
         bool used = g->held_out;
         for (size_t r = 0; !used && r < nrows; r++) used = d.c[rows[r].c].glass == gi;
         if (!used) continue;
-        g->X = malloc((g->s.n ? g->s.n : 1) * F * sizeof *g->X);
+        g->X = malloc((s->n ? s->n : 1) * F * sizeof *g->X);
         if (!g->X) {
-            st = sb_error_set(err, SB_ERR_NOMEM, "svm train: cannot allocate structure functions of %s", g->path);
+            st = sb_error_set(err, SB_ERR_NOMEM, "svm train: cannot allocate structure functions of %s", path);
             break;
         }
-        if ((st = sb_sf_compute(&g->s, &sf, g->X, err)) != SB_OK) {
-            sb_error_prefix(err, "%s: ", g->path);
+        if ((st = sb_sf_compute(s, &sf, g->X, err)) != SB_OK) {
+            sb_error_prefix(err, "%s: ", path);
             break;
         }
         for (size_t r = 0; r < nrows; r++)
@@ -396,7 +356,7 @@ sb_status sb_svm_train(const sb_dataset *ds, const sb_svm_train_options *opt, sb
                 filled++;
             }
         if (g->held_out) {
-            if (!(g->soft = malloc((g->s.n ? g->s.n : 1) * sizeof *g->soft)))
+            if (!(g->soft = malloc((s->n ? s->n : 1) * sizeof *g->soft)))
                 st = sb_error_set(err, SB_ERR_NOMEM, "svm train: out of memory");
         } else {
             free(g->X);

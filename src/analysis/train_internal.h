@@ -1,0 +1,47 @@
+/*
+ * Private helpers of the three fertile-site trainers (src/analysis/): the CNN (fertile.c),
+ * the GNN (gnn_train.c) and the linear SVM (svm_train.c). They read the same dataset
+ * manifests with the same checks and report held-out metrics in the same JSON form, so
+ * that code lives here once. Not installed.
+ */
+#ifndef SB_ANALYSIS_TRAIN_INTERNAL_H
+#define SB_ANALYSIS_TRAIN_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "shearband/dataset.h"
+#include "shearband/json.h"
+#include "shearband/metrics.h"
+#include "shearband/structure.h"
+
+/* The distinct glasses of a manifest, each read once (a manifest names each glass once
+ * per loading orientation), numbered in order of first appearance. A trainer keeps its
+ * per-glass extras in its own array under the same index. */
+typedef struct tr_glasses {
+    int n;
+    char (*path)[SB_PATH_MAX]; /* as the manifest names them */
+    sb_structure *s;
+    int max_types; /* most atom types of any of them */
+} tr_glasses;
+
+/* Room for cap glasses (at least one); false when out of memory, so that each trainer
+ * reports it in its own words. tr_glasses_free also undoes a failed init. */
+bool tr_glasses_init(tr_glasses *g, size_t cap);
+void tr_glasses_free(tr_glasses *g);
+
+/* The index of the glass at path, read when first met (then *index is the former g->n).
+ * Reading on first sight, case by case, keeps a manifest's errors in case order. */
+sb_status tr_glass_index(tr_glasses *g, const char *path, int *index, sb_error *err);
+
+/* The labels of manifest case dc, read into l (reused from case to case; the caller frees
+ * it), checked against the case's glass s (fingerprint) and the manifest (orientation),
+ * and its positives marked in mask[s->n]. Messages name the label file. */
+sb_status tr_case_mask(const sb_dataset_case *dc, const sb_structure *s, sb_labels *l,
+                       unsigned char *mask, sb_error *err);
+
+/* A split's metrics as the object key in the trainers' MODEL.metrics.json; counts adds the
+ * confusion counts tp, fp, tn, fn (the GNN's files have always been written without). */
+void tr_metrics_json(sb_json *j, const char *key, const sb_metrics *m, bool counts);
+
+#endif
