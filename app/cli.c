@@ -50,3 +50,18 @@ bool cli_is_tty(int fd)
 {
     return isatty(fd) == 1;
 }
+
+int cli_train_inputs(const char *cmd, int nargs, char **args, const char *model_path, sb_dataset *d)
+{
+    if (nargs != 1) return cli_usage_error(cmd, "give exactly one DATASET manifest");
+    if (!model_path) return cli_usage_error(cmd, "-o MODEL is required");
+    sb_error err;
+    if (sb_dataset_read(args[0], d, &err) != SB_OK) return cli_fail(&err);
+    return CLI_OK;
+}
+
+void cli_print_heldout(const sb_metrics *val, const sb_metrics *test)
+{
+    printf("val ROC-AUC %.4f PR-AUC %.4f; test ROC-AUC %.4f PR-AUC %.4f precision %.4f recall %.4f (base rate %.4f); ",
+           val->roc_auc, val->pr_auc, test->roc_auc, test->pr_auc, test->precision, test->recall, test->base_rate);
+}

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "shearband/dataset.h"
+#include "shearband/metrics.h"
 #include "shearband/status.h"
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
@@ -36,6 +38,15 @@ bool cli_parse_long(const char *s, long *out);
 
 /* True when the given stream is a terminal (for progress output). */
 bool cli_is_tty(int fd);
+
+/* The inputs of train, train-gnn and train-svm: exactly one DATASET operand (nargs, args:
+ * what getopt left) and -o MODEL, then the manifest read into d. CLI_OK, or the exit
+ * status with the message printed. */
+int cli_train_inputs(const char *cmd, int nargs, char **args, const char *model_path, sb_dataset *d);
+/* The held-out part of their summary lines, the same for every model so that the lines
+ * compare: "val ROC-AUC .. PR-AUC ..; test ROC-AUC .. PR-AUC .. precision .. recall ..
+ * (base rate ..); ". */
+void cli_print_heldout(const sb_metrics *val, const sb_metrics *test);
 
 /* Each command (one per app/cmd_*.c). */
 int cmd_info(int argc, char **argv);

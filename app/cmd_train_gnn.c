@@ -101,21 +101,19 @@ int cmd_train_gnn(int argc, char **argv)
         default: return cli_usage_error("train-gnn", "unknown option");
         }
     }
-    if (optind != argc - 1) return cli_usage_error("train-gnn", "give exactly one DATASET manifest");
-    if (!o.model_path) return cli_usage_error("train-gnn", "-o MODEL is required");
+    sb_dataset d = SB_DATASET_INIT;
+    const int rc = cli_train_inputs("train-gnn", argc - optind, argv + optind, o.model_path, &d);
+    if (rc != CLI_OK) return rc;
     o.progress = cli_is_tty(2);
     o.argc = argc;
     o.argv = argv;
     sb_error err;
-    sb_dataset d = SB_DATASET_INIT;
-    if (sb_dataset_read(argv[optind], &d, &err) != SB_OK) return cli_fail(&err);
     sb_gnn_train_result r;
     const sb_status st = sb_gnn_train(&d, &o, &r, &err);
     sb_dataset_free(&d);
     if (st != SB_OK) return cli_fail(&err);
-    printf("%s: best epoch %d of %d; val ROC-AUC %.4f PR-AUC %.4f; test ROC-AUC %.4f PR-AUC %.4f "
-           "precision %.4f recall %.4f (base rate %.4f); %.2f train graphs/s, %.1f s\n",
-           o.model_path, r.best_epoch, r.epochs_run, r.val.roc_auc, r.val.pr_auc, r.test.roc_auc, r.test.pr_auc,
-           r.test.precision, r.test.recall, r.test.base_rate, r.graphs_per_second, r.seconds);
+    printf("%s: best epoch %d of %d; ", o.model_path, r.best_epoch, r.epochs_run);
+    cli_print_heldout(&r.val, &r.test);
+    printf("%.2f train graphs/s, %.1f s\n", r.graphs_per_second, r.seconds);
     return CLI_OK;
 }

@@ -68,22 +68,20 @@ int cmd_train_svm(int argc, char **argv)
         default: return cli_usage_error("train-svm", "unknown option");
         }
     }
-    if (optind != argc - 1) return cli_usage_error("train-svm", "give exactly one DATASET manifest");
-    if (!o.model_path) return cli_usage_error("train-svm", "-o MODEL is required");
+    sb_dataset d = SB_DATASET_INIT;
+    const int rc = cli_train_inputs("train-svm", argc - optind, argv + optind, o.model_path, &d);
+    if (rc != CLI_OK) return rc;
     o.progress = cli_is_tty(2);
     o.argc = argc;
     o.argv = argv;
     sb_error err;
-    sb_dataset d = SB_DATASET_INIT;
-    if (sb_dataset_read(argv[optind], &d, &err) != SB_OK) return cli_fail(&err);
     sb_svm_train_result r;
     const sb_status st = sb_svm_train(&d, &o, &r, &err);
     sb_dataset_free(&d);
     if (st != SB_OK) return cli_fail(&err);
-    printf("%s: C %g (%zu features, %zu training rows of %zu); val ROC-AUC %.4f PR-AUC %.4f; test ROC-AUC %.4f "
-           "PR-AUC %.4f precision %.4f recall %.4f (base rate %.4f); %.1f s (%.1f s features)\n",
-           o.model_path, r.C, r.nfeat, r.n_train_rows, r.n_train_available, r.val.roc_auc, r.val.pr_auc,
-           r.test.roc_auc, r.test.pr_auc, r.test.precision, r.test.recall, r.test.base_rate, r.seconds,
-           r.seconds_features);
+    printf("%s: C %g (%zu features, %zu training rows of %zu); ", o.model_path, r.C, r.nfeat, r.n_train_rows,
+           r.n_train_available);
+    cli_print_heldout(&r.val, &r.test);
+    printf("%.1f s (%.1f s features)\n", r.seconds, r.seconds_features);
     return CLI_OK;
 }
