@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "shearband/fileutil.h"
 #include "shearband/io.h"
@@ -91,21 +90,6 @@ sb_train_options sb_train_options_default(void)
 sb_fertile_options sb_fertile_options_default(void)
 {
     return (sb_fertile_options){.backend = NULL, .threads = 0, .batch = 256};
-}
-
-static double ft_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static uint64_t ft_splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
 }
 
 /* ---- SDM parameters in model metadata ------------------------------------------------- */
@@ -665,7 +649,7 @@ sb_status sb_fertile_train(const sb_dataset *ds, const sb_train_options *opt, sb
     snprintf(path_fig, sizeof path_fig, "%s.curve", o.model_path);
     ft_sdm_text(&o.sdm, sdmtxt, sizeof sdmtxt);
 
-    const double t0 = ft_now();
+    const double t0 = tr_now();
     ft_data d;
     sb_nn_model *m = NULL;
     sb_nn_adam *adam = NULL;
@@ -747,9 +731,9 @@ sb_status sb_fertile_train(const sb_dataset *ds, const sb_train_options *opt, sb
     double train_seconds = 0;
     bool stop = o.patience > 0 && ck.bad_epochs >= (uint32_t)o.patience;
     for (int epoch = (int)ck.epochs_done + 1; st == SB_OK && epoch <= o.epochs && !stop; epoch++) {
-        const double te = ft_now();
+        const double te = tr_now();
         uint64_t rs = o.seed ^ ((uint64_t)epoch * 0x9e3779b97f4a7c15ULL);
-        ft_splitmix(&rs);
+        tr_splitmix(&rs);
         /* negatives: partial Fisher-Yates on a fresh copy of the canonical order */
         memcpy(epoch_ex, d.pos, d.npos * sizeof *epoch_ex);
         if (nneg_epoch == d.nneg) {
@@ -764,7 +748,7 @@ sb_status sb_fertile_train(const sb_dataset *ds, const sb_train_options *opt, sb
             }
             memcpy(tmp, d.neg, d.nneg * sizeof *tmp);
             for (size_t i = 0; i < nneg_epoch; i++) {
-                const size_t j = i + (size_t)(ft_splitmix(&rs) % (d.nneg - i));
+                const size_t j = i + (size_t)(tr_splitmix(&rs) % (d.nneg - i));
                 const ft_example t = tmp[i];
                 tmp[i] = tmp[j];
                 tmp[j] = t;
@@ -773,20 +757,20 @@ sb_status sb_fertile_train(const sb_dataset *ds, const sb_train_options *opt, sb
             free(tmp);
         }
         for (size_t i = nex; i > 1; i--) {
-            const size_t j = (size_t)(ft_splitmix(&rs) % i);
+            const size_t j = (size_t)(tr_splitmix(&rs) % i);
             const ft_example t = epoch_ex[i - 1];
             epoch_ex[i - 1] = epoch_ex[j];
             epoch_ex[j] = t;
         }
         /* The loading's symmetries leave the labels unchanged: a random one per map and
          * epoch shows the network four equivalent views of each neighbourhood. */
-        for (size_t i = 0; i < nex; i++) epoch_ex[i].sym = o.augment ? (unsigned)(ft_splitmix(&rs) & 3u) : 0u;
+        for (size_t i = 0; i < nex; i++) epoch_ex[i].sym = o.augment ? (unsigned)(tr_splitmix(&rs) & 3u) : 0u;
         sb_nn_plan_free(plan);
         plan = NULL;
         sb_nn_plan_options po = sb_nn_plan_options_default();
         po.backend = o.backend;
         po.threads = o.threads;
-        po.seed = ft_splitmix(&rs);
+        po.seed = tr_splitmix(&rs);
         if ((st = sb_nn_plan_create(m, o.batch, &po, &plan, err)) != SB_OK) break;
         double lsum = 0;
         for (size_t b0 = 0; st == SB_OK && b0 < nex; b0 += (size_t)o.batch) {
@@ -797,7 +781,7 @@ sb_status sb_fertile_train(const sb_dataset *ds, const sb_train_options *opt, sb
             lsum += loss * (double)nb;
         }
         if (st != SB_OK) break;
-        const double ttrain = ft_now() - te;
+        const double ttrain = tr_now() - te;
         train_seconds += ttrain;
         maps_done += nex;
         /* validation: all atoms of the val cases */
@@ -813,7 +797,7 @@ sb_status sb_fertile_train(const sb_dataset *ds, const sb_train_options *opt, sb
         const double tl = lsum / (double)nex;
         ft_history_push(&hist, tl, vloss, vm.roc_auc);
         hist_pr[epoch - 1] = vm.pr_auc;
-        hist_sec[epoch - 1] = ft_now() - te;
+        hist_sec[epoch - 1] = tr_now() - te;
         hist_mps[epoch - 1] = (double)nex / ttrain;
         /* without a validation split, the training loss is monitored */
         const double mon = nv ? (o.monitor_loss ? vloss : vm.pr_auc) : tl;
@@ -862,7 +846,7 @@ sb_status sb_fertile_train(const sb_dataset *ds, const sb_train_options *opt, sb
     res->epochs_run = (int)ck.epochs_done;
     res->best_epoch = (int)ck.best_epoch;
     res->best_monitor = ck.best_monitor;
-    res->seconds = ft_now() - t0;
+    res->seconds = tr_now() - t0;
     res->maps_per_second = train_seconds > 0 ? (double)maps_done / train_seconds : NAN;
     if (st == SB_OK) st = ft_write_json(path_json, ds, &o, arch, plan, res, pos_weight,
                                         d.mixed_labels ? NAN : d.label_strain,

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "shearband/fileutil.h"
 #include "shearband/io.h"
@@ -48,13 +47,6 @@ typedef struct gt_data {
     int ncase;
     double label_strain, label_f_thres;
 } gt_data;
-
-static double gt_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void gt_data_free(gt_data *d)
 {
@@ -101,14 +93,6 @@ static sb_status gt_data_load(const sb_dataset *ds, gt_data *d, sb_error *err)
     free(mask);
     sb_labels_free(&l);
     return st;
-}
-
-static uint64_t gt_splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
 }
 
 static sb_status gt_graph(const gt_data *d, int ci, const sb_gnn_config *cfg, sb_gnn_graph *g, sb_error *err)
@@ -218,7 +202,7 @@ sb_status sb_gnn_train(const sb_dataset *ds, const sb_gnn_train_options *opt, sb
     if (o.epochs < 1 || !(o.lr > 0) || o.patience < 0 || (!o.pos_weight_auto && !(o.pos_weight > 0)))
         return sb_error_set(err, SB_ERR_INVALID_ARG, "gnn train: bad options (epochs %d, lr %g, patience %d)",
                             o.epochs, (double)o.lr, o.patience);
-    const double t_start = gt_now();
+    const double t_start = tr_now();
     gt_data d;
     sb_status st = gt_data_load(ds, &d, err);
     sb_gnn_config cfg = o.cfg;
@@ -286,13 +270,13 @@ sb_status sb_gnn_train(const sb_dataset *ds, const sb_gnn_train_options *opt, sb
     double train_time = 0;
     size_t steps_done = 0;
     for (int e = 0; st == SB_OK && e < o.epochs; e++) {
-        const double t0 = gt_now();
+        const double t0 = tr_now();
         int k = 0;
         for (int ci = 0; ci < d.ncase; ci++)
             if (d.c[ci].split == SB_SPLIT_TRAIN) order[k++] = ci;
         uint64_t rs = o.seed * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(e + 1);
         for (int i = k - 1; i > 0; i--) {
-            const int j = (int)(gt_splitmix(&rs) % (uint64_t)(i + 1));
+            const int j = (int)(tr_splitmix(&rs) % (uint64_t)(i + 1));
             const int t = order[i];
             order[i] = order[j];
             order[j] = t;
@@ -306,7 +290,7 @@ sb_status sb_gnn_train(const sb_dataset *ds, const sb_gnn_train_options *opt, sb
         }
         if (st != SB_OK) break;
         steps_done += (size_t)k;
-        train_time += gt_now() - t0;
+        train_time += tr_now() - t0;
         double vloss = NAN;
         sb_metrics vm;
         memset(&vm, 0, sizeof vm);
@@ -314,11 +298,11 @@ sb_status sb_gnn_train(const sb_dataset *ds, const sb_gnn_train_options *opt, sb
         if (st != SB_OK) break;
         const double monitor = nval > 0 ? vm.pr_auc : -lsum / k; /* no val split: training loss */
         res->epochs_run = e + 1;
-        fprintf(log, "%d,%.6g,%.6g,%.6g,%.6g,%.3f\n", e + 1, lsum / k, vloss, vm.roc_auc, vm.pr_auc, gt_now() - t0);
+        fprintf(log, "%d,%.6g,%.6g,%.6g,%.6g,%.3f\n", e + 1, lsum / k, vloss, vm.roc_auc, vm.pr_auc, tr_now() - t0);
         fflush(log);
         if (o.progress)
             fprintf(stderr, "epoch %d: train loss %.4f, val loss %.4f, val ROC-AUC %.4f, PR-AUC %.4f (%.1f s)\n", e + 1,
-                    lsum / k, vloss, vm.roc_auc, vm.pr_auc, gt_now() - t0);
+                    lsum / k, vloss, vm.roc_auc, vm.pr_auc, tr_now() - t0);
         if (monitor > res->best_val_pr_auc) {
             res->best_val_pr_auc = monitor;
             res->best_epoch = e + 1;
@@ -338,7 +322,7 @@ sb_status sb_gnn_train(const sb_dataset *ds, const sb_gnn_train_options *opt, sb
         double tl;
         st = gt_evaluate(&d, SB_SPLIT_TEST, &cfg, p, &g, pw, prob, lab, &res->test, &tl, err);
     }
-    res->seconds = gt_now() - t_start;
+    res->seconds = tr_now() - t_start;
     res->graphs_per_second = train_time > 0 ? (double)steps_done / train_time : 0;
     if (st == SB_OK) {
         snprintf(path, sizeof path, "%s.metrics.json", o.model_path);

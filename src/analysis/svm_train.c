@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "shearband/fileutil.h"
 #include "shearband/io.h"
@@ -59,21 +58,6 @@ typedef struct st_data {
     int ncase;
     double label_strain, label_f_thres;
 } st_data;
-
-static double st_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static uint64_t st_splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
 
 static void st_data_free(st_data *d)
 {
@@ -124,7 +108,7 @@ static sb_status st_data_load(const sb_dataset *ds, st_data *d, sb_error *err)
 static void st_pick(st_row *r, size_t n, size_t k, uint64_t *rs)
 {
     for (size_t i = 0; i < k && i + 1 < n; i++) {
-        const size_t j = i + (size_t)(st_splitmix(rs) % (uint64_t)(n - i));
+        const size_t j = i + (size_t)(tr_splitmix(rs) % (uint64_t)(n - i));
         const st_row t = r[i];
         r[i] = r[j];
         r[j] = t;
@@ -259,7 +243,7 @@ sb_status sb_svm_train(const sb_dataset *ds, const sb_svm_train_options *opt, sb
         return sb_error_set(err, SB_ERR_INVALID_ARG, "svm train: bad options (%d values of C, eps %g)", o.n_grid, o.eps);
     for (int k = 0; k < o.n_grid; k++)
         if (!(o.C_grid[k] > 0)) return sb_error_set(err, SB_ERR_INVALID_ARG, "svm train: C %g must be > 0", o.C_grid[k]);
-    const double t_start = st_now();
+    const double t_start = tr_now();
     st_data d;
     sb_status st = st_data_load(ds, &d, err);
     sb_sf_params sf = o.sf;
@@ -331,7 +315,7 @@ sb_status sb_svm_train(const sb_dataset *ds, const sb_svm_train_options *opt, sb
     free(pos);
     free(neg);
     /* structure functions, once per glass */
-    const double t_feat = st_now();
+    const double t_feat = tr_now();
     size_t filled = 0;
     for (int gi = 0; st == SB_OK && gi < d.glasses.n; gi++) {
         st_glass *g = &d.g[gi];
@@ -363,7 +347,7 @@ sb_status sb_svm_train(const sb_dataset *ds, const sb_svm_train_options *opt, sb
             g->X = NULL;
         }
     }
-    res->seconds_features = st_now() - t_feat;
+    res->seconds_features = tr_now() - t_feat;
     if (st == SB_OK && filled != nrows)
         st = sb_error_set(err, SB_ERR_INTERNAL, "svm train: %zu of %zu rows filled", filled, nrows);
     const size_t neval = (nval > ntest ? nval : ntest) + 1;
@@ -410,7 +394,7 @@ sb_status sb_svm_train(const sb_dataset *ds, const sb_svm_train_options *opt, sb
         if (st == SB_OK) st = sb_svm_model_save(&m, o.model_path, err);
         free(m.meta);
     }
-    res->seconds = st_now() - t_start;
+    res->seconds = tr_now() - t_start;
     if (st == SB_OK) {
         char path[SB_PATH_MAX + 32];
         snprintf(path, sizeof path, "%s.metrics.json", o.model_path);

@@ -5,13 +5,22 @@
  * shear run recorded, and which loading by its orientation; a mismatch with the manifest
  * is refused rather than trained on.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "analysis/train_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "shearband/io.h"
+
+double tr_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 bool tr_glasses_init(tr_glasses *g, size_t cap)
 {

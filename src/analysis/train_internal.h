@@ -9,11 +9,24 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "shearband/dataset.h"
 #include "shearband/json.h"
 #include "shearband/metrics.h"
 #include "shearband/structure.h"
+
+/* Seconds from a monotonic clock, for the timings the trainers report. */
+double tr_now(void);
+
+/* splitmix64: the trainers' seeded draws (row subsets, negatives, shuffles). */
+static inline uint64_t tr_splitmix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
 
 /* The distinct glasses of a manifest, each read once (a manifest names each glass once
  * per loading orientation), numbered in order of first appearance. A trainer keeps its
