@@ -621,8 +621,8 @@ static sb_status ft_write_json(const char *path, const sb_dataset *ds, const sb_
     sb_json_num(&j, "seconds_this_run", r->seconds);
     sb_json_num(&j, "train_maps_per_second", r->maps_per_second);
     sb_json_end(&j);
-    tr_metrics_json(&j, "val", &r->val, true);
-    tr_metrics_json(&j, "test", &r->test, true);
+    tr_metrics_json(&j, "val", &r->val);
+    tr_metrics_json(&j, "test", &r->test);
     sb_json_finish(&j);
     return sb_atomic_commit(&af, err);
 }

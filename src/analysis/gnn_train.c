@@ -170,8 +170,8 @@ static sb_status gt_write_json(const char *path, const sb_dataset *ds, const sb_
     sb_json_num(&j, "graphs_per_second", r->graphs_per_second);
     sb_json_end(&j);
     /* val and test at the top level, as in the CNN's and the SVM's metrics (docs/models.md) */
-    tr_metrics_json(&j, "val", &r->val, false);
-    tr_metrics_json(&j, "test", &r->test, false);
+    tr_metrics_json(&j, "val", &r->val);
+    tr_metrics_json(&j, "test", &r->test);
     sb_json_finish(&j);
     return sb_atomic_commit(&af, err);
 }

@@ -70,7 +70,7 @@ sb_status tr_case_mask(const sb_dataset_case *dc, const sb_structure *s, sb_labe
     return st;
 }
 
-void tr_metrics_json(sb_json *j, const char *key, const sb_metrics *m, bool counts)
+void tr_metrics_json(sb_json *j, const char *key, const sb_metrics *m)
 {
     sb_json_object(j, key);
     sb_json_int(j, "atoms", (int64_t)m->n);
@@ -82,11 +82,9 @@ void tr_metrics_json(sb_json *j, const char *key, const sb_metrics *m, bool coun
     sb_json_num(j, "recall", m->recall);
     sb_json_num(j, "f1", m->f1);
     sb_json_num(j, "accuracy", m->accuracy);
-    if (counts) {
-        sb_json_int(j, "tp", (int64_t)m->tp);
-        sb_json_int(j, "fp", (int64_t)m->fp);
-        sb_json_int(j, "tn", (int64_t)m->tn);
-        sb_json_int(j, "fn", (int64_t)m->fn);
-    }
+    sb_json_int(j, "tp", (int64_t)m->tp);
+    sb_json_int(j, "fp", (int64_t)m->fp);
+    sb_json_int(j, "tn", (int64_t)m->tn);
+    sb_json_int(j, "fn", (int64_t)m->fn);
     sb_json_end(j);
 }
