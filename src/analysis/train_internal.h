@@ -53,8 +53,8 @@ sb_status tr_glass_index(tr_glasses *g, const char *path, int *index, sb_error *
 sb_status tr_case_mask(const sb_dataset_case *dc, const sb_structure *s, sb_labels *l,
                        unsigned char *mask, sb_error *err);
 
-/* A split's metrics, with the confusion counts at p > 0.5, as the object key in the
- * trainers' MODEL.metrics.json. */
+/* A split's metrics, with the confusion counts at the model's fertile rule (p > 0.5; SVM:
+ * signed distance > 0), as the object key in the trainers' MODEL.metrics.json. */
 void tr_metrics_json(sb_json *j, const char *key, const sb_metrics *m);
 
 #endif

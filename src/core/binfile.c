@@ -145,7 +145,7 @@ sb_status sb_bin_open(sb_bin_reader *r, const char *path, const char magic[4], u
     sb_status st = sb_read_file(path, (char **)&d, &size, err);
     if (st != SB_OK) return st;
     if (size >= 4 && memcmp(d, magic, 4) != 0 && bin_kind(d) && bin_kind((const unsigned char *)magic)) {
-        st = sb_error_set(err, SB_ERR_FORMAT, "%s: this file is a shearband %s (%.4s), not a %s (%.4s)", path,
+        st = sb_error_set(err, SB_ERR_FORMAT, "%s: this is a shearband %s file (%.4s); expected: %s (%.4s)", path,
                           bin_kind(d), (const char *)d, bin_kind((const unsigned char *)magic), magic);
     } else if (size < 4 || memcmp(d, magic, 4) != 0) {
         char seen[5] = {0};
@@ -228,6 +228,7 @@ sb_status sb_bin_get_meta(sb_bin_reader *r, sb_bin_meta *m, const char *path, sb
     const uint32_t len = sb_bin_get_u32(r);
     const char *p = (const char *)sb_bin_get(r, len);
     if (!p) return sb_error_set(err, SB_ERR_FORMAT, "%s: bad metadata length %u", path, len);
+    if (memchr(p, '\0', len)) return sb_error_set(err, SB_ERR_FORMAT, "%s: malformed metadata (a NUL byte)", path);
     for (const char *end = p + len; p < end;) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *eq = nl ? memchr(p, '=', (size_t)(nl - p)) : NULL;
@@ -240,6 +241,7 @@ sb_status sb_bin_get_meta(sb_bin_reader *r, sb_bin_meta *m, const char *path, sb
             memcpy(value, eq + 1, (size_t)(nl - eq - 1));
             value[nl - eq - 1] = '\0';
             st = sb_bin_meta_set(m, key, value, path, err);
+            if (st == SB_ERR_INVALID_ARG) st = sb_error_set(err, SB_ERR_FORMAT, "%s: malformed metadata line", path);
         }
         free(key);
         free(value);

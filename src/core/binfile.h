@@ -14,8 +14,9 @@
  * against the file's size ("truncated"), then the checksum (SB_ERR_CHECKSUM), each failure
  * naming the file; the returned reader is positioned at the body and stops at the checksum.
  * Getters past the end set `fail` and return 0, so a parser checks once at the end.
- * A wrong magic that belongs to another shearband file is named ("a CNN model (SBNN), not a
- * GNN model"), the usual mix-up when models sit side by side.
+ * A wrong magic that belongs to another shearband file is named ("this is a shearband CNN
+ * model file (SBNN); expected: GNN model (SBGN)"), the usual mix-up when models sit side
+ * by side.
  *
  * Metadata (training provenance, the SDM a CNN was trained on) is an ordered list of
  * key=value pairs -- keys non-empty without '=' or newline, values without newline --
@@ -66,15 +67,18 @@ void sb_bin_put_meta(sb_bin_writer *w, const sb_bin_meta *m);
 /* Finish and write atomically to path; frees the buffer in every case. what: "SVM model". */
 sb_status sb_bin_commit(sb_bin_writer *w, const char *path, const char *what, sb_error *err);
 
-/* Read and check the container: magic (SB_ERR_FORMAT "not a shearband WHAT file"), version
- * (SB_ERR_FORMAT), size, checksum. On success the reader owns the file's bytes. */
+/* Read and check the container: magic (SB_ERR_FORMAT "not a shearband WHAT file", or the
+ * kind of shearband file it is), version (SB_ERR_FORMAT), size, checksum. On success the
+ * reader owns the file's bytes. */
 sb_status sb_bin_open(sb_bin_reader *r, const char *path, const char magic[4], uint32_t version,
                       const char *what, sb_error *err);
 uint32_t sb_bin_get_u32(sb_bin_reader *r);
 uint64_t sb_bin_get_u64(sb_bin_reader *r);
 float sb_bin_get_f32(sb_bin_reader *r);
 double sb_bin_get_f64(sb_bin_reader *r);
-/* Read a metadata block into *m (empty on entry); SB_ERR_FORMAT naming path if malformed. */
+/* Read a metadata block into *m (empty on entry): SB_ERR_FORMAT naming path if malformed
+ * (also for a NUL byte or a key set_meta would refuse), SB_ERR_NOMEM. On failure *m may hold
+ * the entries read so far: the caller frees it in every case. */
 sb_status sb_bin_get_meta(sb_bin_reader *r, sb_bin_meta *m, const char *path, sb_error *err);
 /* Pointer to the next n bytes (NULL and fail when fewer remain). */
 const unsigned char *sb_bin_get(sb_bin_reader *r, size_t n);

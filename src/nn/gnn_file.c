@@ -2,8 +2,7 @@
  * gnn_file.c: the GNN model file, version 1: the container of core/binfile.h (shared with
  * the CNN and SVM files) with its own magic "SBGN" and an architecture record instead of
  * the CNN's layer list, so that a CNN file is refused by the GNN loader (and vice versa)
- * with a clear message. Integers unsigned
- * little-endian, floats IEEE-754 little-endian:
+ * with a clear message. Integers unsigned little-endian, floats IEEE-754 little-endian:
  *
  *   offset    size  field
  *   0         4     magic "SBGN"
@@ -65,8 +64,8 @@ static sb_status parse(sb_bin_reader *b, const char *path, sb_gnn_model **out, s
     if (st == SB_OK) {
         const uint64_t np = sb_bin_get_u64(b);
         if (b->fail || np != m->nparams || b->n - b->at != 4 * np)
-            st = sb_error_set(err, SB_ERR_FORMAT, "%s: %llu parameters stored, the architecture has %zu", path,
-                              (unsigned long long)np, m->nparams);
+            st = sb_error_set(err, SB_ERR_FORMAT, "%s: %llu parameters stored (%zu bytes left), the architecture has %zu",
+                              path, (unsigned long long)np, b->n - b->at, m->nparams);
     }
     for (size_t i = 0; st == SB_OK && i < m->nparams; i++) m->params[i] = sb_bin_get_f32(b);
     if (st != SB_OK) {

@@ -23,7 +23,8 @@
  * shared with the GNN and SVM files. Reading checks, in order: magic (else SB_ERR_FORMAT
  * "not a shearband model file", or the kind of shearband file it is), version
  * (SB_ERR_FORMAT), recorded size against the file's size (SB_ERR_FORMAT "truncated"),
- * checksum (SB_ERR_CHECKSUM), then the architecture (SB_ERR_FORMAT). A flipped byte
+ * checksum (SB_ERR_CHECKSUM), then the metadata, the input shape (each extent 1-4096)
+ * and the architecture (SB_ERR_FORMAT). A flipped byte
  * therefore always gives one of these two codes, and the message names the file. The
  * weights round-trip bit for bit.
  */
@@ -71,7 +72,12 @@ static sb_status parse(sb_bin_reader *b, const char *path, sb_nn_model **out, sb
     in.w = (int)sb_bin_get_u32(b);
     const uint32_t nl = sb_bin_get_u32(b);
     sb_nn_layer_spec *specs = NULL;
-    if (b->fail || nl == 0 || nl > (b->n - b->at) / 16)
+    /* bounded so that no size computed from the shape can overflow */
+    const bool shape_ok = in.c >= 1 && in.c <= 4096 && in.d >= 1 && in.d <= 4096 && in.h >= 1 && in.h <= 4096 &&
+                          in.w >= 1 && in.w <= 4096;
+    if (!b->fail && !shape_ok)
+        st = sb_error_set(err, SB_ERR_FORMAT, "%s: bad input shape %d x %d x %d x %d", path, in.c, in.d, in.h, in.w);
+    else if (b->fail || nl == 0 || nl > (b->n - b->at) / 16)
         st = sb_error_set(err, SB_ERR_FORMAT, "%s: bad layer count %u", path, nl);
     else if (!(specs = calloc(nl, sizeof *specs)))
         st = sb_error_set(err, SB_ERR_NOMEM, "%s: out of memory", path);
@@ -91,8 +97,8 @@ static sb_status parse(sb_bin_reader *b, const char *path, sb_nn_model **out, sb
     if (st == SB_OK) {
         const uint64_t np = sb_bin_get_u64(b);
         if (b->fail || np != m->nparams || b->n - b->at != 4 * np)
-            st = sb_error_set(err, SB_ERR_FORMAT, "%s: %llu parameters stored, the architecture has %zu", path,
-                              (unsigned long long)np, m->nparams);
+            st = sb_error_set(err, SB_ERR_FORMAT, "%s: %llu parameters stored (%zu bytes left), the architecture has %zu",
+                              path, (unsigned long long)np, b->n - b->at, m->nparams);
     }
     for (size_t i = 0; st == SB_OK && i < m->nparams; i++) m->params[i] = sb_bin_get_f32(b);
     if (st != SB_OK) {

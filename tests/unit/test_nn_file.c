@@ -7,6 +7,7 @@
  * keys of any length round-trip.
  */
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +186,49 @@ Test(nn_file, a_gnn_model_file_is_named_and_long_metadata_round_trips)
     cr_expect_eq(sb_nn_model_meta_count(r), sb_nn_model_meta_count(m));
     sb_nn_model_free(r);
     sb_nn_model_free(m);
+}
+
+/* Re-seal a hand-edited file: the FNV-1a 64 checksum of every byte before the last eight. */
+static void reseal(unsigned char *b, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i + 8 < n; i++) h = (h ^ b[i]) * 0x100000001b3ULL;
+    for (int k = 0; k < 8; k++) b[n - 8 + k] = (unsigned char)(h >> (8 * k));
+}
+
+Test(nn_file, crafted_files_with_a_valid_checksum_are_format_errors)
+{
+    char path[4096], bad[4096];
+    tmp_path(path, sizeof path, "nn_crafted.sbnn");
+    tmp_path(bad, sizeof bad, "nn_crafted_bad.sbnn");
+    sb_nn_model *m = small_model(), *r = NULL;
+    sb_error err;
+    cr_assert_eq(sb_nn_model_save(m, path, &err), SB_OK, "%s", err.msg);
+    sb_nn_model_free(m);
+    size_t n;
+    unsigned char *orig = slurp(path, &n), *b = malloc(n);
+    const size_t mlen = orig[16] | (size_t)orig[17] << 8, shape = 20 + mlen;
+    /* a NUL byte inside a metadata key, then at the start of a line */
+    const size_t at[2] = {21, 20};
+    for (int t = 0; t < 2; t++) {
+        memcpy(b, orig, n);
+        b[at[t]] = 0;
+        reseal(b, n);
+        spit(bad, b, n);
+        cr_expect_eq(sb_nn_model_load(bad, &r, &err), SB_ERR_FORMAT, "NUL at %zu: %s", at[t], err.msg);
+        cr_expect(strstr(err.msg, "metadata") != NULL, "%s", err.msg);
+    }
+    /* an input of 2^31 - 1 channels: refused before any size is computed from it */
+    memcpy(b, orig, n);
+    b[shape] = b[shape + 1] = b[shape + 2] = 0xff;
+    b[shape + 3] = 0x7f;
+    reseal(b, n);
+    spit(bad, b, n);
+    cr_expect_eq(sb_nn_model_load(bad, &r, &err), SB_ERR_FORMAT);
+    cr_expect(strstr(err.msg, "input shape") != NULL, "%s", err.msg);
+    cr_expect_null(r);
+    free(b);
+    free(orig);
 }
 
 Test(nn_file, bad_metadata_keys_are_refused)
