@@ -40,12 +40,14 @@ static const char usage[] =
     "      --resume             continue from MODEL.ckpt\n"
     "      --no-augment         no symmetry augmentation (default: each training map under\n"
     "                           a random symmetry of simple shear: half turn about Z, mirror Z)\n"
+    "      --augment-rotations  each training map in a random one of the 24 cube frames, not\n"
+    "                           its loading's: an orientation-blind model (docs/fertile.md)\n"
     "      --no-figure          skip the learning-curve figure\n"
     "  -h, --help               this text\n";
 
 enum {
     OPT_SDM = 256, OPT_HW, OPT_GRID, OPT_SIGMA, OPT_ARCH, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_SEED,
-    OPT_NPP, OPT_PW, OPT_PAT, OPT_MON, OPT_THREADS, OPT_BACKEND, OPT_RESUME, OPT_NOFIG, OPT_NOAUG,
+    OPT_NPP, OPT_PW, OPT_PAT, OPT_MON, OPT_THREADS, OPT_BACKEND, OPT_RESUME, OPT_NOFIG, OPT_NOAUG, OPT_AUGROT,
     OPT_SOFT, OPT_HARD
 };
 
@@ -62,7 +64,7 @@ int cmd_train(int argc, char **argv)
         {"threads", required_argument, NULL, OPT_THREADS}, {"backend", required_argument, NULL, OPT_BACKEND},
         {"resume", no_argument, NULL, OPT_RESUME}, {"no-figure", no_argument, NULL, OPT_NOFIG},
         {"no-augment", no_argument, NULL, OPT_NOAUG}, {"soft-labels", required_argument, NULL, OPT_SOFT},
-        {"hard-labels", no_argument, NULL, OPT_HARD},
+        {"hard-labels", no_argument, NULL, OPT_HARD},     {"augment-rotations", no_argument, NULL, OPT_AUGROT},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     sb_train_options o = sb_train_options_default();
     double hw = -1, sigma = -1, v;
@@ -134,6 +136,7 @@ int cmd_train(int argc, char **argv)
         case OPT_RESUME: o.resume = true; break;
         case OPT_NOFIG: o.figure = false; break;
         case OPT_NOAUG: o.augment = false; break;
+        case OPT_AUGROT: o.augment_rotations = true; break;
         case 'h': fputs(usage, stdout); return CLI_OK;
         default: return cli_usage_error("train", "unknown option");
         }

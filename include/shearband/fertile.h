@@ -73,6 +73,10 @@ typedef struct sb_train_options {
     double neg_per_pos;    /* negatives per positive per epoch (3; 0: all negatives) */
     bool augment;          /* each training map under a random symmetry of simple shear
                               (sb_sdm_symmetry: half turn about Z, mirror Z; true) */
+    bool augment_rotations;/* each training map in a random one of the 24 cube frames
+                              instead of its loading's: the network learns the
+                              orientation-averaged propensity, an orientation-blind model
+                              (false) */
     bool pos_weight_auto;  /* pos_weight = n_neg / n_pos of the epoch (true) */
     float pos_weight;      /* used when !pos_weight_auto (1) */
     double soft_tau;       /* > 0: train on soft targets sigmoid(ln(D2min / D_thr) / tau)

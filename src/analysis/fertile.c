@@ -223,6 +223,7 @@ typedef struct ft_case {
 typedef struct ft_example {
     uint32_t c, atom;
     unsigned sym; /* symmetry of the loading applied to the map (sb_sdm_symmetry), 0 = none */
+    int rot;      /* frame of the map: -1 = the case's loading, else a cube rotation 0-23 */
 } ft_example;
 
 typedef struct ft_data {
@@ -318,7 +319,7 @@ static sb_status ft_data_load(const sb_dataset *ds, const sb_sdm_params *sdm, do
     for (int i = 0; i < d->ncase; i++)
         if (d->c[i].split == SB_SPLIT_TRAIN)
             for (size_t a = 0; a < d->glasses.s[d->c[i].glass].n; a++) {
-                const ft_example e = {(uint32_t)i, (uint32_t)a, 0};
+                const ft_example e = {(uint32_t)i, (uint32_t)a, 0, -1};
                 if (d->c[i].mask[a]) d->pos[d->npos++] = e;
                 else d->neg[d->nneg++] = e;
             }
@@ -329,6 +330,7 @@ static int cmp_example(const void *a, const void *b)
 {
     const ft_example *x = a, *y = b;
     if (x->c != y->c) return (x->c > y->c) - (x->c < y->c);
+    if (x->rot != y->rot) return (x->rot > y->rot) - (x->rot < y->rot);
     return (x->atom > y->atom) - (x->atom < y->atom);
 }
 
@@ -339,15 +341,18 @@ static sb_status ft_batch_maps(ft_data *d, const sb_sdm_params *sdm, ft_example 
     qsort(ex, n, sizeof *ex, cmp_example);
     for (size_t k0 = 0; k0 < n;) {
         size_t k1 = k0;
-        while (k1 < n && ex[k1].c == ex[k0].c) {
+        while (k1 < n && ex[k1].c == ex[k0].c && ex[k1].rot == ex[k0].rot) {
             atoms[k1 - k0] = ex[k1].atom;
             const ft_case *ck = &d->c[ex[k1].c];
             y[k1] = ck->target ? ck->target[ex[k1].atom] : ck->mask[ex[k1].atom];
             k1++;
         }
         ft_case *c = &d->c[ex[k0].c];
-        sb_status st = sb_sdm_compute(d->g[c->glass].b, atoms, k1 - k0, (const int(*)[3])c->R,
-                                      x + k0 * msz, err);
+        sb_orientation o;
+        sb_status st = ex[k0].rot >= 0 ? sb_orientation_get(ex[k0].rot, &o, err) : SB_OK;
+        if (st == SB_OK)
+            st = sb_sdm_compute(d->g[c->glass].b, atoms, k1 - k0, ex[k0].rot >= 0 ? (const int(*)[3])o.R : (const int(*)[3])c->R,
+                                x + k0 * msz, err);
         if (st != SB_OK) return st;
         for (size_t k = k0; k < k1; k++)
             if (ex[k].sym) sb_sdm_symmetry(sdm, x + k * msz, ex[k].sym);
@@ -607,6 +612,7 @@ static sb_status ft_write_json(const char *path, const sb_dataset *ds, const sb_
     sb_json_num(&j, "neg_per_pos", o->neg_per_pos);
     sb_json_num(&j, "soft_label_tau", o->soft_tau);
     sb_json_str(&j, "augment", o->augment ? "random symmetry of simple shear per map (half turn about Z, mirror Z)" : "none");
+    sb_json_bool(&j, "augment_rotations", o->augment_rotations);
     sb_json_num(&j, "pos_weight", pos_weight);
     sb_json_bool(&j, "pos_weight_auto", o->pos_weight_auto);
     sb_json_int(&j, "patience", o->patience);
@@ -678,6 +684,7 @@ sb_status sb_fertile_train(const sb_dataset *ds, const sb_train_options *opt, sb
         snprintf(v, sizeof v, "%.10g", d.label_f_thres);
         if (!st) st = sb_nn_model_set_meta(m, "train.label_f_thres", d.mixed_labels ? "mixed" : v, err);
         if (!st) st = sb_nn_model_set_meta(m, "train.architecture", arch, err);
+        if (!st) st = sb_nn_model_set_meta(m, "train.augment_rotations", o.augment_rotations ? "true" : "false", err);
         snprintf(v, sizeof v, "%.10g", o.soft_tau);
         if (!st) st = sb_nn_model_set_meta(m, "train.soft_tau", v, err);
     }
@@ -765,6 +772,10 @@ sb_status sb_fertile_train(const sb_dataset *ds, const sb_train_options *opt, sb
         /* The loading's symmetries leave the labels unchanged: a random one per map and
          * epoch shows the network four equivalent views of each neighbourhood. */
         for (size_t i = 0; i < nex; i++) epoch_ex[i].sym = o.augment ? (unsigned)(tr_splitmix(&rs) & 3u) : 0u;
+        /* Orientation-blind training: the map in a random cube frame, the labels of the
+         * case's loading, so only what the structure does under every loading is learnt. */
+        if (o.augment_rotations)
+            for (size_t i = 0; i < nex; i++) epoch_ex[i].rot = (int)(tr_splitmix(&rs) % SB_NUM_ORIENTATIONS);
         sb_nn_plan_free(plan);
         plan = NULL;
         sb_nn_plan_options po = sb_nn_plan_options_default();
