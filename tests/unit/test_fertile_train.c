@@ -195,6 +195,42 @@ Test(fertile_train, learns_local_density, .timeout = 300)
     sb_dataset_free(&d);
 }
 
+/* --augment-rotations shows each map in a random cube frame: the label here is a count in
+ * a cylinder along Z of the loading frame, so an orientation-blind model can only learn its
+ * orientation average and must rank the test atoms clearly worse than the loading-frame
+ * model trained the same way (measured: 0.913 against 0.967; the same run twice, i.e. a
+ * no-op option, differs by 0). */
+Test(fertile_train, rotation_augmentation_blinds_the_model_to_the_frame, .timeout = 300)
+{
+    char model[1200];
+    sb_dataset d = SB_DATASET_INIT;
+    sb_error err;
+    learning_task("fertile_train_rot", &d, model, sizeof model);
+    sb_train_options o = small_options(model);
+    o.sdm = sb_fertile_default_sdm(SB_SDM_GRID3D);
+    o.sdm.half_width = 4.0;
+    o.sdm.grid = 8;
+    o.sdm.nspecies = 1;
+    o.arch = "conv8k3,relu,pool,dense16,relu,dense1";
+    o.epochs = 12;
+    o.patience = 0;
+    o.backend = NULL;
+    sb_train_result plain, blind;
+    cr_assert_eq(sb_fertile_train(&d, &o, &plain, &err), SB_OK, "%s", err.msg);
+    o.augment_rotations = true;
+    cr_assert_eq(sb_fertile_train(&d, &o, &blind, &err), SB_OK, "%s", err.msg);
+    cr_log_info("test ROC-AUC: loading frame %.3f, random cube frames %.3f", plain.test.roc_auc, blind.test.roc_auc);
+    cr_assert_gt(plain.test.roc_auc, 0.9, "loading frame: %g", plain.test.roc_auc);
+    cr_assert_lt(blind.test.roc_auc, plain.test.roc_auc - 0.03, "cube frames %g vs loading frame %g",
+                 blind.test.roc_auc, plain.test.roc_auc);
+    sb_nn_model *m = NULL;
+    sb_sdm_params sdm;
+    cr_assert_eq(sb_fertile_load(model, &m, &sdm, &err), SB_OK, "%s", err.msg);
+    cr_expect_str_eq(sb_nn_model_get_meta(m, "train.augment_rotations"), "true");
+    sb_nn_model_free(m);
+    sb_dataset_free(&d);
+}
+
 /* Soft targets are a smoothed copy of the labels: 0.5 at the cut, on the label's side of
  * it, increasing with the score, the 0/1 labels as tau -> 0. */
 Test(dataset, soft_targets_follow_the_labels)
