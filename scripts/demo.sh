@@ -27,7 +27,8 @@ mkdir -p "$out"
 model=
 [[ -f models/cnn.sbnn ]] && model=models/cnn.sbnn
 if [[ -n $model ]]; then
-  note="bundled model $model (trained on 4000-atom glasses made by this project; held-out metrics in models/metrics.md)"
+  auc=$(awk '/"test": \{/ { t = 1 } t && /"roc_auc"/ { gsub(/[,"]/, ""); printf "%.2f", $2; exit }' "$model.metrics.json" 2>/dev/null)
+  note="bundled model $model (trained on 4000-atom glasses made by this project; held-out ROC-AUC ${auc:-?}, 0.5 = chance: models/metrics.md)"
 else
   model=$out/smoke-model.sbnn
   if [[ ! -f $model ]]; then
