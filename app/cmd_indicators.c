@@ -56,7 +56,8 @@ static const char usage[] =
     "      --potential FILE      EAM file (/usr/share/lammps/potentials/CuZr_mm.eam.fs)\n"
     "      --pair-style STYLE    eam/fs or eam/alloy\n"
     "learned indicators (columns only when a model is given):\n"
-    "      --svm-model FILE  --cnn-model FILE  --gnn-model FILE\n"
+    "      --svm-model FILE  --gnn-model FILE\n"
+    "  -m, --model FILE, --cnn-model FILE   the CNN (as in predict and survey)\n"
     "  -v, --verbose             LAMMPS screen output\n"
     "  -h, --help                this text\n";
 
@@ -412,7 +413,8 @@ int cmd_indicators(int argc, char **argv)
         {"timestep", required_argument, NULL, O_DT},   {"seed", required_argument, NULL, O_SEED},
         {"potential", required_argument, NULL, O_POT}, {"pair-style", required_argument, NULL, O_PAIR},
         {"svm-model", required_argument, NULL, O_SVM}, {"cnn-model", required_argument, NULL, O_CNN},
-        {"gnn-model", required_argument, NULL, O_GNN}, {"verbose", no_argument, NULL, 'v'},
+        {"gnn-model", required_argument, NULL, O_GNN}, {"model", required_argument, NULL, O_CNN},
+        {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0}};
     static ind_state s; /* large; static keeps it off the stack */
     memset(&s, 0, sizeof s);
@@ -427,7 +429,7 @@ int cmd_indicators(int argc, char **argv)
     const char *only = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "k:o:w:s:vh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "k:o:w:s:m:vh", longopts, NULL)) != -1) {
         double v = 0.0;
         long l = 0;
         const bool num = optarg && cli_parse_double(optarg, &v);
@@ -481,6 +483,7 @@ int cmd_indicators(int argc, char **argv)
         case O_POT: s.vib.potential = optarg; break;
         case O_PAIR: s.vib.pair_style = optarg; break;
         case O_SVM: s.model[table_index(&s, "svm")] = optarg; break;
+        case 'm':
         case O_CNN: s.model[table_index(&s, "cnn")] = optarg; break;
         case O_GNN: s.model[table_index(&s, "gnn")] = optarg; break;
         case 'v': s.vib.verbose = true; break;

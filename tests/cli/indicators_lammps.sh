@@ -60,6 +60,10 @@ head -2 "$SB_TEST_TMP/geo.extxyz" | tail -1 | grep -q vflex && fail "--only ffb,
 "$SB" indicators "$g" -k 0 -o "$SB_TEST_TMP/c.extxyz" --cnn-model "$SB_TEST_TMP/none.model" 2> "$SB_TEST_TMP/err" >/dev/null
 [ $? = 1 ] || fail "a missing CNN model file should exit 1"
 grep -q 'none.model' "$SB_TEST_TMP/err" || fail "message: $(cat "$SB_TEST_TMP/err")"
+# -m is the CNN, as in predict and survey
+"$SB" indicators "$g" -k 0 -o "$SB_TEST_TMP/c.extxyz" -m "$SB_TEST_TMP/none2.model" 2> "$SB_TEST_TMP/err" >/dev/null
+[ $? = 1 ] || fail "-m with a missing CNN model file should exit 1"
+grep -q 'none2.model' "$SB_TEST_TMP/err" || fail "message: $(cat "$SB_TEST_TMP/err")"
 # A missing SVM model file likewise (the svm applier itself: tests/cli/svm_cmds.sh).
 "$SB" indicators "$g" -k 0 -o "$SB_TEST_TMP/g.extxyz" --svm-model "$SB_TEST_TMP/none.model" 2> "$SB_TEST_TMP/err" >/dev/null
 [ $? = 1 ] || fail "a missing SVM model file should exit 1"
