@@ -38,6 +38,8 @@ static const char usage[] =
     "      --threads N          OpenMP threads (default: OMP_NUM_THREADS)\n"
     "      --backend NAME       dnnl | reference (default: dnnl when built)\n"
     "      --resume             continue from MODEL.ckpt\n"
+    "      --init-model M       start from the weights of model M (same SDM and --arch):\n"
+    "                           fine-tuning, e.g. after pre-training on other labels\n"
     "      --no-augment         no symmetry augmentation (default: each training map under\n"
     "                           a random symmetry of simple shear: half turn about Z, mirror Z)\n"
     "      --augment-rotations  each training map in a random one of the 24 cube frames, not\n"
@@ -47,7 +49,7 @@ static const char usage[] =
 
 enum {
     OPT_SDM = 256, OPT_HW, OPT_GRID, OPT_SIGMA, OPT_ARCH, OPT_EPOCHS, OPT_BATCH, OPT_LR, OPT_SEED,
-    OPT_NPP, OPT_PW, OPT_PAT, OPT_MON, OPT_THREADS, OPT_BACKEND, OPT_RESUME, OPT_NOFIG, OPT_NOAUG, OPT_AUGROT,
+    OPT_NPP, OPT_PW, OPT_PAT, OPT_MON, OPT_THREADS, OPT_BACKEND, OPT_RESUME, OPT_NOFIG, OPT_NOAUG, OPT_AUGROT, OPT_INIT,
     OPT_SOFT, OPT_HARD
 };
 
@@ -65,6 +67,7 @@ int cmd_train(int argc, char **argv)
         {"resume", no_argument, NULL, OPT_RESUME}, {"no-figure", no_argument, NULL, OPT_NOFIG},
         {"no-augment", no_argument, NULL, OPT_NOAUG}, {"soft-labels", required_argument, NULL, OPT_SOFT},
         {"hard-labels", no_argument, NULL, OPT_HARD},     {"augment-rotations", no_argument, NULL, OPT_AUGROT},
+        {"init-model", required_argument, NULL, OPT_INIT},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     sb_train_options o = sb_train_options_default();
     double hw = -1, sigma = -1, v;
@@ -137,6 +140,7 @@ int cmd_train(int argc, char **argv)
         case OPT_NOFIG: o.figure = false; break;
         case OPT_NOAUG: o.augment = false; break;
         case OPT_AUGROT: o.augment_rotations = true; break;
+        case OPT_INIT: o.init_model = optarg; break;
         case 'h': fputs(usage, stdout); return CLI_OK;
         default: return cli_usage_error("train", "unknown option");
         }

@@ -86,6 +86,8 @@ typedef struct sb_train_options {
     bool monitor_loss;     /* monitor validation loss instead of PR-AUC (false) */
     const char *model_path;/* required */
     bool resume;           /* continue from MODEL.ckpt */
+    const char *init_model;/* start from this model's weights (same SDM and architecture;
+                              fine-tuning, e.g. after pre-training on other labels) or NULL */
     bool progress;         /* one line per epoch on stderr */
     bool figure;           /* learning-curve figure (true) */
     int argc;

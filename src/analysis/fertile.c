@@ -206,6 +206,29 @@ sb_status sb_fertile_predict(sb_nn_model *model, const sb_sdm_params *sdm, const
     return st;
 }
 
+/* Fine-tuning: m (just created) takes the weights of the model at path, which must read
+ * the same maps (SDM text) through the same layers; anything else is refused by name. */
+static sb_status ft_init_from(sb_nn_model *m, const char *path, const char *sdmtxt, sb_error *err)
+{
+    sb_nn_model *im = NULL;
+    sb_sdm_params isdm;
+    sb_status st = sb_fertile_load(path, &im, &isdm, err);
+    if (st != SB_OK) return sb_error_prefix(err, "--init-model: ");
+    char itxt[160], a[512], b[512];
+    ft_sdm_text(&isdm, itxt, sizeof itxt);
+    if (strcmp(itxt, sdmtxt) != 0) {
+        st = sb_error_set(err, SB_ERR_INVALID_ARG, "--init-model %s: its maps (%s) are not these (%s)", path, itxt,
+                          sdmtxt);
+    } else if ((st = sb_nn_model_describe(im, a, sizeof a, err)) == SB_OK &&
+               (st = sb_nn_model_describe(m, b, sizeof b, err)) == SB_OK && strcmp(a, b) != 0) {
+        st = sb_error_set(err, SB_ERR_INVALID_ARG, "--init-model %s: architecture %s, not %s", path, a, b);
+    }
+    if (st == SB_OK)
+        memcpy(sb_nn_model_params(m), sb_nn_model_params(im), sb_nn_model_num_params(m) * sizeof(float));
+    sb_nn_model_free(im);
+    return st;
+}
+
 /* ---- training ----------------------------------------------------------------------- */
 
 typedef struct ft_glass { /* per glass, indexed as ft_data.glasses */
@@ -613,6 +636,7 @@ static sb_status ft_write_json(const char *path, const sb_dataset *ds, const sb_
     sb_json_num(&j, "soft_label_tau", o->soft_tau);
     sb_json_str(&j, "augment", o->augment ? "random symmetry of simple shear per map (half turn about Z, mirror Z)" : "none");
     sb_json_bool(&j, "augment_rotations", o->augment_rotations);
+    if (o->init_model) sb_json_str(&j, "init_model", o->init_model);
     sb_json_num(&j, "pos_weight", pos_weight);
     sb_json_bool(&j, "pos_weight_auto", o->pos_weight_auto);
     sb_json_int(&j, "patience", o->patience);
@@ -673,6 +697,7 @@ sb_status sb_fertile_train(const sb_dataset *ds, const sb_train_options *opt, sb
         sb_nn_model_init(m, o.seed);
         st = ft_set_meta_sdm(m, &o.sdm, err);
     }
+    if (st == SB_OK && o.init_model) st = ft_init_from(m, o.init_model, sdmtxt, err);
     if (st == SB_OK) {
         char v[64];
         snprintf(v, sizeof v, "%" PRIu64, o.seed);
@@ -685,6 +710,7 @@ sb_status sb_fertile_train(const sb_dataset *ds, const sb_train_options *opt, sb
         if (!st) st = sb_nn_model_set_meta(m, "train.label_f_thres", d.mixed_labels ? "mixed" : v, err);
         if (!st) st = sb_nn_model_set_meta(m, "train.architecture", arch, err);
         if (!st) st = sb_nn_model_set_meta(m, "train.augment_rotations", o.augment_rotations ? "true" : "false", err);
+        if (!st && o.init_model) st = sb_nn_model_set_meta(m, "train.init_model", o.init_model, err);
         snprintf(v, sizeof v, "%.10g", o.soft_tau);
         if (!st) st = sb_nn_model_set_meta(m, "train.soft_tau", v, err);
     }

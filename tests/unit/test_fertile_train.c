@@ -231,6 +231,51 @@ Test(fertile_train, rotation_augmentation_blinds_the_model_to_the_frame, .timeou
     sb_dataset_free(&d);
 }
 
+/* --init-model copies the weights: one epoch at a negligible learning rate from a trained
+ * model keeps its test ROC-AUC, where the same epoch from scratch stays near chance; a model
+ * that reads other maps is refused by name. */
+Test(fertile_train, init_model_starts_from_its_weights, .timeout = 300)
+{
+    char model[1200], tuned[1300];
+    sb_dataset d = SB_DATASET_INIT;
+    sb_error err;
+    learning_task("fertile_train_init", &d, model, sizeof model);
+    snprintf(tuned, sizeof tuned, "%s.tuned.sbnn", model);
+    sb_train_options o = small_options(model);
+    o.sdm = sb_fertile_default_sdm(SB_SDM_GRID3D);
+    o.sdm.half_width = 4.0;
+    o.sdm.grid = 8;
+    o.sdm.nspecies = 1;
+    o.arch = "conv8k3,relu,pool,dense16,relu,dense1";
+    o.epochs = 12;
+    o.patience = 0;
+    o.backend = NULL;
+    sb_train_result trained, again, scratch;
+    cr_assert_eq(sb_fertile_train(&d, &o, &trained, &err), SB_OK, "%s", err.msg);
+    cr_assert_gt(trained.test.roc_auc, 0.9, "%g", trained.test.roc_auc);
+    o.model_path = tuned;
+    o.epochs = 1;
+    o.lr = 1e-9f;
+    o.seed = 7;
+    cr_assert_eq(sb_fertile_train(&d, &o, &scratch, &err), SB_OK, "%s", err.msg);
+    o.init_model = model;
+    cr_assert_eq(sb_fertile_train(&d, &o, &again, &err), SB_OK, "%s", err.msg);
+    cr_log_info("test ROC-AUC: trained %.4f, one more epoch from it %.4f, one epoch from scratch %.4f",
+                trained.test.roc_auc, again.test.roc_auc, scratch.test.roc_auc);
+    cr_expect_float_eq(again.test.roc_auc, trained.test.roc_auc, 2e-3);
+    cr_expect_lt(scratch.test.roc_auc, trained.test.roc_auc - 0.1, "%g", scratch.test.roc_auc);
+    sb_nn_model *m = NULL;
+    sb_sdm_params sdm;
+    cr_assert_eq(sb_fertile_load(tuned, &m, &sdm, &err), SB_OK, "%s", err.msg);
+    cr_expect_str_eq(sb_nn_model_get_meta(m, "train.init_model"), model);
+    sb_nn_model_free(m);
+    /* other maps: refused before any training */
+    o.sdm.half_width = 3.0;
+    cr_expect_eq(sb_fertile_train(&d, &o, &again, &err), SB_ERR_INVALID_ARG);
+    cr_expect(strstr(err.msg, model) != NULL && strstr(err.msg, "maps") != NULL, "%s", err.msg);
+    sb_dataset_free(&d);
+}
+
 /* Soft targets are a smoothed copy of the labels: 0.5 at the cut, on the label's side of
  * it, increasing with the score, the 0/1 labels as tau -> 0. */
 Test(dataset, soft_targets_follow_the_labels)
