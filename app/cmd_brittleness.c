@@ -24,8 +24,8 @@ static const char usage[] =
     "      --rate R               cooling rate, K/s (default 1e13)\n"
     "      --atoms N              atoms per glass (default 4000)\n"
     "      --seed S               quench seed (default 1)\n"
-    "  -i, --indicator NAME       cnn (default; needs --model), gnn, ffb, rho\n"
-    "  -m, --model MODEL          model file for cnn / gnn\n"
+    "  -i, --indicator NAME       cnn (default; needs --model), gnn, svm, ffb, rho\n"
+    "  -m, --model MODEL          model file for cnn / gnn / svm\n"
     "  -k, --orientation K        loading orientation 0..23 (default 0)\n"
     "      --shear-step S         AQS strain step (default 1e-3)\n"
     "      --max-strain E         band strain and end of the shear (default 0.20)\n"
@@ -134,7 +134,7 @@ int cmd_brittleness(int argc, char **argv)
     }
     if (optind != argc) return cli_usage_error("brittleness", "unexpected argument '%s'", argv[optind]);
     if (!o.dir) return cli_usage_error("brittleness", "--dir DIR is required");
-    if ((!strcmp(o.indicator, "cnn") || !strcmp(o.indicator, "gnn")) && !o.model_path)
+    if ((!strcmp(o.indicator, "cnn") || !strcmp(o.indicator, "gnn") || !strcmp(o.indicator, "svm")) && !o.model_path)
         return cli_usage_error("brittleness", "the %s indicator needs --model MODEL", o.indicator);
     o.argc = argc;
     o.argv = argv;

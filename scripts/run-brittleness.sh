@@ -15,7 +15,9 @@
 # re-run recomputes Delta with it at no MD cost. Until then Delta is that of the local
 # density (`-i rho`), which only lets the MD go ahead.
 # Environment: SB (default build/shearband), SB_DATA (work folder, default data/), TQ
-# (default 650,700,750,850,1000).
+# (default 650,700,750,850,1000), INDICATOR (cnn when models/cnn.sbnn exists, else rho;
+# or svm, gnn with their bundled models, ffb, rho: a re-run with another indicator
+# recomputes Delta at no MD cost).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SB=${SB:-build/shearband}
@@ -24,6 +26,14 @@ out=${1:-docs/brittleness}
 tq=${TQ:-650,700,750,850,1000}
 indicator=(-i rho)
 [[ -f models/cnn.sbnn ]] && indicator=(-i cnn -m models/cnn.sbnn)
+case ${INDICATOR:-} in
+  "") ;;
+  cnn) indicator=(-i cnn -m models/cnn.sbnn) ;;
+  svm) indicator=(-i svm -m models/svm.sbsv) ;;
+  gnn) indicator=(-i gnn -m models/gnn.sbgn) ;;
+  ffb | rho) indicator=(-i "$INDICATOR") ;;
+  *) echo "run-brittleness: unknown INDICATOR '$INDICATOR'" >&2; exit 2 ;;
+esac
 mkdir -p "$DATA/brittleness" "$out"
 "$SB" brittleness -d "$DATA/brittleness" --tq "$tq" --rate 1e13 --atoms 4000 --seed 21 \
   --anneal 100 -k 0 --shear-step 1e-3 --max-strain 0.20 "${indicator[@]}" \

@@ -53,4 +53,5 @@ msg=$("$SB" predict "$g" -i vflex -m "$g" -o "$SB_TEST_TMP/v" 2>&1); [ $? = 1 ] 
 printf '%s' "$msg" | grep -q "flexibility volume" || fail "vflex message: $msg"
 "$SB" brittleness > /dev/null 2>&1; [ $? = 2 ] || fail "brittleness without --dir must exit 2"
 "$SB" brittleness -d "$SB_TEST_TMP/b" --tq 700,x > /dev/null 2>&1; [ $? = 2 ] || fail "bad --tq must exit 2"
+"$SB" brittleness -d "$SB_TEST_TMP/b" --tq 700 -i svm > /dev/null 2>&1; [ $? = 2 ] || fail "svm without --model must exit 2"
 echo "predict: ok"
