@@ -82,6 +82,12 @@ void sb_bin_put_meta(sb_bin_writer *w, const sb_bin_meta *m)
     }
 }
 
+void sb_bin_put_params(sb_bin_writer *w, const float *p, size_t n)
+{
+    sb_bin_put_u64(w, (uint64_t)n);
+    for (size_t i = 0; i < n; i++) sb_bin_put_f32(w, p[i]);
+}
+
 void sb_bin_begin(sb_bin_writer *w, const char magic[4], uint32_t version)
 {
     memset(w, 0, sizeof *w);
@@ -307,4 +313,14 @@ void sb_bin_meta_free(sb_bin_meta *m)
     }
     free(m->kv);
     memset(m, 0, sizeof *m);
+}
+
+sb_status sb_bin_get_params(sb_bin_reader *r, float *p, size_t n, const char *path, sb_error *err)
+{
+    const uint64_t stored = sb_bin_get_u64(r);
+    if (r->fail || stored != n || r->n - r->at != 4 * (uint64_t)n)
+        return sb_error_set(err, SB_ERR_FORMAT, "%s: %llu parameters stored (%zu bytes left), the architecture has %zu",
+                            path, (unsigned long long)stored, r->fail ? (size_t)0 : r->n - r->at, n);
+    for (size_t i = 0; i < n; i++) p[i] = sb_bin_get_f32(r);
+    return SB_OK;
 }

@@ -64,6 +64,8 @@ void sb_bin_put_u64(sb_bin_writer *w, uint64_t v);
 void sb_bin_put_f32(sb_bin_writer *w, float v);
 void sb_bin_put_f64(sb_bin_writer *w, double v);
 void sb_bin_put_meta(sb_bin_writer *w, const sb_bin_meta *m);
+/* A model's weights: u64 count, then the f32 values; the body's last field. */
+void sb_bin_put_params(sb_bin_writer *w, const float *p, size_t n);
 /* Finish and write atomically to path; frees the buffer in every case. what: "SVM model". */
 sb_status sb_bin_commit(sb_bin_writer *w, const char *path, const char *what, sb_error *err);
 
@@ -80,6 +82,9 @@ double sb_bin_get_f64(sb_bin_reader *r);
  * (also for a NUL byte or a key set_meta would refuse), SB_ERR_NOMEM. On failure *m may hold
  * the entries read so far: the caller frees it in every case. */
 sb_status sb_bin_get_meta(sb_bin_reader *r, sb_bin_meta *m, const char *path, sb_error *err);
+/* The weights written by sb_bin_put_params into p[n]: SB_ERR_FORMAT naming path unless the
+ * stored count is n and they end the body exactly. */
+sb_status sb_bin_get_params(sb_bin_reader *r, float *p, size_t n, const char *path, sb_error *err);
 /* Pointer to the next n bytes (NULL and fail when fewer remain). */
 const unsigned char *sb_bin_get(sb_bin_reader *r, size_t n);
 void sb_bin_close(sb_bin_reader *r);

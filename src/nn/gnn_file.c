@@ -40,8 +40,7 @@ sb_status sb_gnn_model_save(const sb_gnn_model *m, const char *path, sb_error *e
     sb_bin_put_u32(&w, (uint32_t)m->edge_dim);
     sb_bin_put_f64(&w, m->cfg.cutoff);
     sb_bin_put_f64(&w, m->cfg.agg_norm);
-    sb_bin_put_u64(&w, (uint64_t)m->nparams);
-    for (size_t i = 0; i < m->nparams; i++) sb_bin_put_f32(&w, m->params[i]);
+    sb_bin_put_params(&w, m->params, m->nparams);
     return sb_bin_commit(&w, path, "GNN model", err);
 }
 
@@ -61,13 +60,7 @@ static sb_status parse(sb_bin_reader *b, const char *path, sb_gnn_model **out, s
     if (st == SB_OK && (b->fail || (fe != 3 && fe != 4) || sb_gnn_config_check(&c, NULL) != SB_OK ||
                         sb_gnn_model_create(&c, &m, err) != SB_OK))
         st = sb_error_set(err, SB_ERR_FORMAT, "%s: bad GNN architecture record", path);
-    if (st == SB_OK) {
-        const uint64_t np = sb_bin_get_u64(b);
-        if (b->fail || np != m->nparams || b->n - b->at != 4 * np)
-            st = sb_error_set(err, SB_ERR_FORMAT, "%s: %llu parameters stored (%zu bytes left), the architecture has %zu",
-                              path, (unsigned long long)np, b->n - b->at, m->nparams);
-    }
-    for (size_t i = 0; st == SB_OK && i < m->nparams; i++) m->params[i] = sb_bin_get_f32(b);
+    if (st == SB_OK) st = sb_bin_get_params(b, m->params, m->nparams, path, err);
     if (st != SB_OK) {
         sb_bin_meta_free(&meta);
         sb_gnn_model_free(m);
