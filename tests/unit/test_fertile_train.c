@@ -195,6 +195,22 @@ Test(fertile_train, learns_local_density, .timeout = 300)
     sb_dataset_free(&d);
 }
 
+/* A small 3D-map network on the learning task, 12 epochs on the fast backend: ~0.97 test
+ * ROC-AUC in a few seconds (the two option tests below start from it). */
+static sb_train_options small_grid3d_options(const char *model)
+{
+    sb_train_options o = small_options(model);
+    o.sdm = sb_fertile_default_sdm(SB_SDM_GRID3D);
+    o.sdm.half_width = 4.0;
+    o.sdm.grid = 8;
+    o.sdm.nspecies = 1;
+    o.arch = "conv8k3,relu,pool,dense16,relu,dense1";
+    o.epochs = 12;
+    o.patience = 0;
+    o.backend = NULL;
+    return o;
+}
+
 /* --augment-rotations shows each map in a random cube frame: the label here is a count in
  * a cylinder along Z of the loading frame, so an orientation-blind model can only learn its
  * orientation average and must rank the test atoms clearly worse than the loading-frame
@@ -206,15 +222,7 @@ Test(fertile_train, rotation_augmentation_blinds_the_model_to_the_frame, .timeou
     sb_dataset d = SB_DATASET_INIT;
     sb_error err;
     learning_task("fertile_train_rot", &d, model, sizeof model);
-    sb_train_options o = small_options(model);
-    o.sdm = sb_fertile_default_sdm(SB_SDM_GRID3D);
-    o.sdm.half_width = 4.0;
-    o.sdm.grid = 8;
-    o.sdm.nspecies = 1;
-    o.arch = "conv8k3,relu,pool,dense16,relu,dense1";
-    o.epochs = 12;
-    o.patience = 0;
-    o.backend = NULL;
+    sb_train_options o = small_grid3d_options(model);
     sb_train_result plain, blind;
     cr_assert_eq(sb_fertile_train(&d, &o, &plain, &err), SB_OK, "%s", err.msg);
     o.augment_rotations = true;
@@ -241,15 +249,7 @@ Test(fertile_train, init_model_starts_from_its_weights, .timeout = 300)
     sb_error err;
     learning_task("fertile_train_init", &d, model, sizeof model);
     snprintf(tuned, sizeof tuned, "%s.tuned.sbnn", model);
-    sb_train_options o = small_options(model);
-    o.sdm = sb_fertile_default_sdm(SB_SDM_GRID3D);
-    o.sdm.half_width = 4.0;
-    o.sdm.grid = 8;
-    o.sdm.nspecies = 1;
-    o.arch = "conv8k3,relu,pool,dense16,relu,dense1";
-    o.epochs = 12;
-    o.patience = 0;
-    o.backend = NULL;
+    sb_train_options o = small_grid3d_options(model);
     sb_train_result trained, again, scratch;
     cr_assert_eq(sb_fertile_train(&d, &o, &trained, &err), SB_OK, "%s", err.msg);
     cr_assert_gt(trained.test.roc_auc, 0.9, "%g", trained.test.roc_auc);
