@@ -371,11 +371,10 @@ static sb_status ft_batch_maps(ft_data *d, const sb_sdm_params *sdm, ft_example 
             k1++;
         }
         ft_case *c = &d->c[ex[k0].c];
-        sb_orientation o;
+        sb_orientation o; /* the frame of the map: the case's loading or an augmenting rotation */
         sb_status st = ex[k0].rot >= 0 ? sb_orientation_get(ex[k0].rot, &o, err) : SB_OK;
-        if (st == SB_OK)
-            st = sb_sdm_compute(d->g[c->glass].b, atoms, k1 - k0, ex[k0].rot >= 0 ? (const int(*)[3])o.R : (const int(*)[3])c->R,
-                                x + k0 * msz, err);
+        const int(*R)[3] = ex[k0].rot >= 0 ? (const int(*)[3])o.R : (const int(*)[3])c->R;
+        if (st == SB_OK) st = sb_sdm_compute(d->g[c->glass].b, atoms, k1 - k0, R, x + k0 * msz, err);
         if (st != SB_OK) return st;
         for (size_t k = k0; k < k1; k++)
             if (ex[k].sym) sb_sdm_symmetry(sdm, x + k * msz, ex[k].sym);
