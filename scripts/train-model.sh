@@ -63,7 +63,10 @@ if [[ $which == cnn || $which == all ]]; then
   keep "$work/cnn.sbnn"
 fi
 if [[ $which == gnn || $which == all ]]; then
-  "$SB" train-gnn "$work/dataset.txt" -o "$work/gnn.sbgn" --threads "$threads" 2> "$work/gnn.log"
+  # 25 training graphs give 25 Adam steps per epoch: a longer patience than the default 5
+  # (validation PR-AUC is noisy at this size; models/metrics.md)
+  "$SB" train-gnn "$work/dataset.txt" -o "$work/gnn.sbgn" --threads "$threads" --epochs 40 \
+    --patience 10 2> "$work/gnn.log"
   keep "$work/gnn.sbgn"
 fi
 if [[ $which == svm || $which == all ]]; then
