@@ -7,8 +7,8 @@
  *   a D x H x W voxel grid. A 2D image is the case D = 1; every layer then works in 2D
  *   (a k x k kernel, a 2 x 2 pool). With D > 1 kernels are k x k x k and pools 2 x 2 x 2.
  * - A model is an input shape plus a sequence of layers (sb_nn_layer_spec). Convolutions
- *   have stride 1 and 'same' zero padding (odd k, pad k/2); max-pools have window 2 and
- *   stride 2 (odd sizes are floored); dense layers flatten their input in NCDHW order.
+ *   have stride 1 and 'same' zero padding (odd k, pad k/2); max- and average-pools have
+ *   window 2 and stride 2 (odd sizes are floored); dense layers flatten their input in NCDHW order.
  *   The last layer must be dense with 1 output: the logit z of the positive class.
  * - Output and loss: one logit + sigmoid, p = 1/(1+exp(-z)), with the class-weighted binary
  *   cross-entropy  L = (1/n) sum_i -[w y_i log p_i + (1 - y_i) log(1 - p_i)],
@@ -56,7 +56,9 @@ typedef enum sb_nn_layer_kind {
     SB_NN_DENSE = 3,   /* fully connected; units = output features */
     SB_NN_RELU = 4,
     SB_NN_DROPOUT = 5, /* rate = probability of zeroing in training; identity otherwise */
-    SB_NN_FLATTEN = 6  /* reshape C x D x H x W -> C*D*H*W (dense layers do it implicitly) */
+    SB_NN_FLATTEN = 6, /* reshape C x D x H x W -> C*D*H*W (dense layers do it implicitly) */
+    SB_NN_AVGPOOL = 7  /* average-pool, window 2, stride 2: keeps the integral of a density
+                        * field, where max-pool keeps only its peaks */
 } sb_nn_layer_kind;
 
 typedef struct sb_nn_layer_spec {

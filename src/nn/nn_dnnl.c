@@ -242,6 +242,12 @@ static void md_init(dnnl_memory_desc_t *md, int ndims, const dnnl_dims_t dims, d
     dnnl_memory_desc_init_by_tag(md, ndims, dims, dnnl_f32, tag);
 }
 
+/* Windows never overhang the input (no padding), so the two average modes agree. */
+static dnnl_alg_kind_t pool_alg(const nn_layer *L)
+{
+    return L->spec.kind == SB_NN_MAXPOOL ? dnnl_pooling_max : dnnl_pooling_avg_exclude_padding;
+}
+
 static const char *pd_impl(dnnl_primitive_desc_t pd)
 {
     const char *str = "?";
@@ -381,7 +387,9 @@ static sb_status build_forward(sb_nn_plan *p, dn_state *s, int layer, dnnl_memor
         if ((st = dn_append(s, &s->fwd, pd, 4, a, false, layer, err)) != SB_OK) return st;
         break;
     }
-    case SB_NN_MAXPOOL: {
+    case SB_NN_MAXPOOL:
+    case SB_NN_AVGPOOL: {
+        const bool maxp = L->spec.kind == SB_NN_MAXPOOL;
         dnnl_dims_t od, kern;
         int nd = xmd->ndims;
         od[0] = N;
@@ -398,8 +406,8 @@ static sb_status build_forward(sb_nn_plan *p, dn_state *s, int layer, dnnl_memor
         dnnl_memory_desc_t dst_any;
         md_init(&dst_any, nd, od, dnnl_format_tag_any);
         dnnl_pooling_desc_t pl;
-        DN_TRY(dnnl_pooling_forward_desc_init(&pl, dnnl_forward_training, dnnl_pooling_max, xmd, &dst_any, two,
-                                              kern, zero, zero),
+        DN_TRY(dnnl_pooling_forward_desc_init(&pl, dnnl_forward_training, pool_alg(L), xmd, &dst_any, two, kern,
+                                              zero, zero),
                "pooling forward descriptor");
         DN_TRY(dnnl_primitive_desc_create(&pd, &pl, s->attr, s->eng, NULL), "pooling forward");
         if ((st = dn_keep_pd(s, pd, err)) != SB_OK) return st;
@@ -407,11 +415,12 @@ static sb_status build_forward(sb_nn_plan *p, dn_state *s, int layer, dnnl_memor
         if ((st = dn_mem(s, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), NULL, &D->y, layer, err)) !=
             SB_OK)
             return st;
-        if ((st = dn_mem(s, dnnl_primitive_desc_query_md(pd, dnnl_query_workspace_md, 0), NULL, &D->ws, layer,
-                         err)) != SB_OK)
+        /* max-pool's backward needs the argmax workspace; average-pool's has none */
+        if (maxp && (st = dn_mem(s, dnnl_primitive_desc_query_md(pd, dnnl_query_workspace_md, 0), NULL, &D->ws,
+                                 layer, err)) != SB_OK)
             return st;
         dnnl_exec_arg_t a[3] = {{DNNL_ARG_SRC, xin}, {DNNL_ARG_DST, D->y}, {DNNL_ARG_WORKSPACE, D->ws}};
-        if ((st = dn_append(s, &s->fwd, pd, 3, a, false, layer, err)) != SB_OK) return st;
+        if ((st = dn_append(s, &s->fwd, pd, maxp ? 3 : 2, a, false, layer, err)) != SB_OK) return st;
         break;
     }
     case SB_NN_RELU: {
@@ -552,7 +561,8 @@ static sb_status build_backward(sb_nn_plan *p, dn_state *s, int layer, dnnl_memo
         if ((st = dn_finish_out(s, &s->bwd, tmp, dxt, layer, err)) != SB_OK) return st;
         break;
     }
-    case SB_NN_MAXPOOL: {
+    case SB_NN_MAXPOOL:
+    case SB_NN_AVGPOOL: {
         if (!dxt) break;
         const dnnl_memory_desc_t *xmd = mem_md(D->x), *ymd = mem_md(D->y);
         dnnl_memory_desc_t dsrc_any;
@@ -560,7 +570,7 @@ static sb_status build_backward(sb_nn_plan *p, dn_state *s, int layer, dnnl_memo
         dnnl_dims_t kern;
         for (int i = 0; i < DNNL_MAX_NDIMS; i++) kern[i] = 2;
         dnnl_pooling_desc_t pl;
-        DN_TRY(dnnl_pooling_backward_desc_init(&pl, dnnl_pooling_max, &dsrc_any, ymd, two, kern, zero, zero),
+        DN_TRY(dnnl_pooling_backward_desc_init(&pl, pool_alg(L), &dsrc_any, ymd, two, kern, zero, zero),
                "pooling backward descriptor");
         DN_TRY(dnnl_primitive_desc_create(&pd, &pl, s->attr, s->eng, D->fwd_pd), "pooling backward");
         if ((st = dn_keep_pd(s, pd, err)) != SB_OK) return st;
@@ -572,8 +582,9 @@ static sb_status build_backward(sb_nn_plan *p, dn_state *s, int layer, dnnl_memo
         if ((st = dn_out(s, dxt, dnnl_primitive_desc_query_md(pd, dnnl_query_diff_src_md, 0), &dx, &tmp, layer,
                          err)) != SB_OK)
             return st;
-        dnnl_exec_arg_t a[3] = {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_WORKSPACE, D->ws}, {DNNL_ARG_DIFF_SRC, dx}};
-        if ((st = dn_append(s, &s->bwd, pd, 3, a, false, layer, err)) != SB_OK) return st;
+        const bool maxp = L->spec.kind == SB_NN_MAXPOOL;
+        dnnl_exec_arg_t a[3] = {{DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_DIFF_SRC, dx}, {DNNL_ARG_WORKSPACE, D->ws}};
+        if ((st = dn_append(s, &s->bwd, pd, maxp ? 3 : 2, a, false, layer, err)) != SB_OK) return st;
         if ((st = dn_finish_out(s, &s->bwd, tmp, dxt, layer, err)) != SB_OK) return st;
         break;
     }

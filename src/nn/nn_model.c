@@ -25,6 +25,7 @@ static const char *kind_name(sb_nn_layer_kind k)
     switch (k) {
     case SB_NN_CONV: return "conv";
     case SB_NN_MAXPOOL: return "pool";
+    case SB_NN_AVGPOOL: return "apool";
     case SB_NN_DENSE: return "dense";
     case SB_NN_RELU: return "relu";
     case SB_NN_DROPOUT: return "dropout";
@@ -79,10 +80,11 @@ sb_status sb_nn_model_create(sb_nn_shape input, const sb_nn_layer_spec *layers, 
             break;
         }
         case SB_NN_MAXPOOL:
+        case SB_NN_AVGPOOL:
             if (flat || s.h < 2 || s.w < 2 || (m->spatial_dims == 3 && s.d < 2)) {
                 st = sb_error_set(err, SB_ERR_INVALID_ARG,
-                                  "nn model: layer %d: pool needs a spatial input of at least 2",
-                                  i);
+                                  "nn model: layer %d: %s needs a spatial input of at least 2",
+                                  i, kind_name(L->spec.kind));
                 break;
             }
             L->kdepth = m->spatial_dims == 3 ? 2 : 1;
@@ -173,6 +175,8 @@ sb_status sb_nn_model_create_from_string(sb_nn_shape input, const char *arch, sb
             s.kernel = b;
         } else if (strcmp(buf, "pool") == 0) {
             s.kind = SB_NN_MAXPOOL;
+        } else if (strcmp(buf, "apool") == 0) {
+            s.kind = SB_NN_AVGPOOL;
         } else if (sscanf(buf, "dense%d%n", &a, &used) == 1 && buf[used] == '\0') {
             s.kind = SB_NN_DENSE;
             s.units = a;
@@ -185,8 +189,8 @@ sb_status sb_nn_model_create_from_string(sb_nn_shape input, const char *arch, sb
             s.kind = SB_NN_FLATTEN;
         } else {
             return sb_error_set(err, SB_ERR_INVALID_ARG,
-                                "nn model: unknown layer '%s' (expected convNkK, pool, denseN, "
-                                "relu, dropoutR or flatten)",
+                                "nn model: unknown layer '%s' (expected convNkK, pool, apool, "
+                                "denseN, relu, dropoutR or flatten)",
                                 buf);
         }
         specs[n++] = s;

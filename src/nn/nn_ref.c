@@ -198,6 +198,53 @@ static void dense_backward(const nn_layer *L, int batch, const float *x, const f
         }
 }
 
+/* ---------------------------------------------------------------- average-pool */
+
+/* Input offsets (within one sample) of the 2 x 2 (x 2) window of output o, max-pool's
+ * windows; returns their count. The last row of an odd size is in no window. */
+static int pool_window(const nn_layer *L, size_t o, size_t idx[8])
+{
+    const int D = L->in.d, H = L->in.h, W = L->in.w;
+    const int OD = L->out.d, OH = L->out.h, OW = L->out.w, wd = L->kdepth;
+    const int xx = (int)(o % (size_t)OW), yy = (int)(o / (size_t)OW % (size_t)OH);
+    const int z = (int)(o / ((size_t)OW * (size_t)OH) % (size_t)OD);
+    const int c = (int)(o / ((size_t)OW * (size_t)OH * (size_t)OD));
+    int k = 0;
+    for (int dz = 0; dz < wd; dz++)
+        for (int dy = 0; dy < 2; dy++)
+            for (int dx = 0; dx < 2; dx++)
+                idx[k++] = (size_t)(((c * D + z * wd + dz) * H + yy * 2 + dy) * W + xx * 2 + dx);
+    return k;
+}
+
+static void avgpool_forward(const nn_layer *L, int batch, const float *x, float *y)
+{
+    size_t idx[8];
+    for (int n = 0; n < batch; n++) {
+        const float *xn = x + (size_t)n * L->in_size;
+        for (size_t o = 0; o < L->out_size; o++) {
+            const int k = pool_window(L, o, idx);
+            double sum = 0.0;
+            for (int j = 0; j < k; j++) sum += xn[idx[j]];
+            y[(size_t)n * L->out_size + o] = (float)(sum / k);
+        }
+    }
+}
+
+static void avgpool_backward(const nn_layer *L, int batch, const float *dy, float *dx)
+{
+    size_t idx[8];
+    memset(dx, 0, (size_t)batch * L->in_size * sizeof(float));
+    for (int n = 0; n < batch; n++) {
+        float *dxn = dx + (size_t)n * L->in_size;
+        for (size_t o = 0; o < L->out_size; o++) {
+            const int k = pool_window(L, o, idx);
+            const float g = dy[(size_t)n * L->out_size + o] / (float)k;
+            for (int j = 0; j < k; j++) dxn[idx[j]] += g;
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- driver */
 
 static sb_status ref_forward(sb_nn_plan *p, bool training, sb_error *err)
@@ -215,6 +262,7 @@ static sb_status ref_forward(sb_nn_plan *p, bool training, sb_error *err)
         switch (L->spec.kind) {
         case SB_NN_CONV: conv_forward(L, B, x, w, b, y); break;
         case SB_NN_MAXPOOL: pool_forward(L, B, x, y, r->argmax[l]); break;
+        case SB_NN_AVGPOOL: avgpool_forward(L, B, x, y); break;
         case SB_NN_DENSE: dense_forward(L, B, x, w, b, y); break;
         case SB_NN_RELU:
             for (size_t i = 0; i < cnt; i++) y[i] = x[i] > 0 ? x[i] : 0.0f;
@@ -253,6 +301,9 @@ static sb_status ref_backward(sb_nn_plan *p, sb_error *err)
         case SB_NN_DENSE: dense_backward(L, B, x, w, dy, dw, db, dx); break;
         case SB_NN_MAXPOOL:
             if (dx) pool_backward(L, B, dy, r->argmax[l], dx);
+            break;
+        case SB_NN_AVGPOOL:
+            if (dx) avgpool_backward(L, B, dy, dx);
             break;
         case SB_NN_RELU:
             if (dx)

@@ -121,6 +121,12 @@ Test(nn_backend, conv3d_forward_backward_match_reference)
     compare_pass((sb_nn_shape){2, 8, 8, 8}, "conv4k3,relu,pool,conv8k3,relu,pool,dense8,relu,dense1", 4, 4);
 }
 
+Test(nn_backend, avgpool_2d_odd_sizes_and_3d_match_reference)
+{
+    compare_pass((sb_nn_shape){3, 1, 11, 9}, "conv5k3,relu,apool,dense7,relu,dense1", 6, 4);
+    compare_pass((sb_nn_shape){2, 8, 8, 8}, "conv4k3,relu,apool,conv8k3,relu,apool,dense8,relu,dense1", 4, 4);
+}
+
 Test(nn_backend, adam_steps_match_reference)
 {
     if (!have_dnnl()) cr_skip_test("built without oneDNN");

@@ -125,10 +125,42 @@ Test(nn_grad, conv2d_k5) { check_layer_grads((sb_nn_shape){1, 1, 6, 5}, "conv2k5
 Test(nn_grad, conv3d) { check_layer_grads((sb_nn_shape){2, 3, 4, 5}, "conv2k3,dense1", 2); }
 Test(nn_grad, maxpool2d) { check_layer_grads((sb_nn_shape){2, 1, 6, 7}, "pool,dense1", 2); }
 Test(nn_grad, maxpool3d) { check_layer_grads((sb_nn_shape){1, 4, 4, 5}, "pool,dense1", 2); }
+Test(nn_grad, avgpool2d) { check_layer_grads((sb_nn_shape){2, 1, 6, 7}, "apool,dense1", 2); }
+Test(nn_grad, avgpool3d) { check_layer_grads((sb_nn_shape){1, 4, 4, 5}, "apool,dense1", 2); }
 Test(nn_grad, flatten) { check_layer_grads((sb_nn_shape){2, 1, 4, 4}, "conv2k3,flatten,dense1", 2); }
 Test(nn_grad, small_cnn)
 {
     check_layer_grads((sb_nn_shape){2, 1, 8, 8}, "conv3k3,relu,pool,conv4k3,relu,pool,dense5,relu,dense1", 3);
+}
+
+/* Average-pool by hand: a 1 x 4 x 5 image with pixel (y, x) = 10 y + x pools to the
+ * window means 5.5, 7.5 (row 0) and 25.5, 27.5 (row 1); the odd last column is in no
+ * window. A dense1 layer with unit weights and zero bias sums them: 66. Backward with dz = 1
+ * gives each pooled pixel 1/4, the last column 0. */
+Test(nn_grad, avgpool_by_hand)
+{
+    sb_nn_model *m;
+    sb_nn_plan *p;
+    sb_error err;
+    cr_assert_eq(sb_nn_model_create_from_string((sb_nn_shape){1, 1, 4, 5}, "apool,dense1", &m, &err), SB_OK,
+                 "%s", err.msg);
+    float *w = sb_nn_model_params(m);
+    for (size_t i = 0; i < sb_nn_model_num_params(m); i++) w[i] = 1.0f;
+    w[sb_nn_model_num_params(m) - 1] = 0.0f; /* the bias */
+    sb_nn_plan_options o = sb_nn_plan_options_default();
+    o.backend = "reference";
+    o.need_input_grad = true;
+    cr_assert_eq(sb_nn_plan_create(m, 1, &o, &p, &err), SB_OK, "%s", err.msg);
+    float x[20], z, one = 1.0f;
+    for (int i = 0; i < 20; i++) x[i] = (float)(10 * (i / 5) + i % 5);
+    cr_assert_eq(sb_nn_forward(p, x, 1, true, &z, &err), SB_OK, "%s", err.msg);
+    cr_expect_float_eq(z, 66.0f, 1e-5f);
+    cr_assert_eq(sb_nn_backward(p, &one, &err), SB_OK, "%s", err.msg);
+    const float *gx = sb_nn_plan_input_grad(p);
+    for (int i = 0; i < 20; i++)
+        cr_expect_float_eq(gx[i], i % 5 == 4 ? 0.0f : 0.25f, 1e-7f, "pixel %d: %g", i, (double)gx[i]);
+    sb_nn_plan_free(p);
+    sb_nn_model_free(m);
 }
 
 /* The weighted BCE gradient against differences of the loss itself (in double). */
