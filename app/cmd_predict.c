@@ -16,7 +16,7 @@ static const char usage[] =
     "loading X and Y axes, the predicted band at the DFS maximum (signed: -x vertical, +y\n"
     "horizontal), Delta = max - min of the DFS over both axes and the verdict brittle (Delta >\n"
     "threshold) or ductile. The threshold depends on system size and slab width and must be\n"
-    "calibrated ('shearband brittleness'); the paper's 6 %% is for its own setup.\n"
+    "calibrated ('shearband brittleness'); the paper's 6 % is for its own setup.\n"
     "Writes OUT/predict.csv (one row per orientation) and per orientation KK:\n"
     "OUT/predict_oKK.json, OUT/dfs_oKK.csv (the format 'shearband ensemble --dfs' overlays),\n"
     "OUT/atoms_oKK.csv and the figure OUT/dfs_oKK.{png,svg}.\n\n"
