@@ -7,9 +7,9 @@ MODEL must be a `shearband train --arch dense1` model on a grid3d map: its weigh
 one field w(x, y, z) per species over the map's cube, in the loading frame (simple shear
 in xy). Per species and per 1 A shell around the centre atom, the field is projected on
 the isotropic term and the five l = 2 (quadrupole) shapes xy, x2-y2, xz, yz, 3z2-r2
-(least-squares coefficient of each over the voxels of the shell). The symmetry
-augmentation (half turn about z, mirror z) forces xz and yz to zero; the other terms are
-free, so which of them the data select is a finding. Reads the file layout documented in
+(least-squares coefficient of each over the voxels of the shell). xz and yz are odd
+under the symmetry augmentation (half turn about z, mirror z), so training drives them
+toward zero; the other terms are free, so which of them the data select is a finding. Reads the file layout documented in
 src/nn/nn_file.c (the checksum is not verified here: use `shearband` to validate files).
 Needs numpy only.
 """
