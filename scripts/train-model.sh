@@ -10,8 +10,8 @@
 # Environment: SB (default build/shearband), SB_DATA (work folder, default data/): the
 # manifest, checkpoints and logs go to SB_DATA/models, the kept results to models/:
 #   models/cnn.sbnn (+ .metrics.json, .log.csv, .curve.png), gnn.sbgn, svm.sbsv,
-#   models/dataset.txt (the same manifest, paths relative to models/) and
-#   models/metrics.md (scripts/compare-models.sh).
+#   models/dataset.txt (the same manifest, paths relative to models/); the comparison
+#   table (scripts/compare-models.sh) to SB_DATA/models/metrics.md, for models/metrics.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SB=${SB:-build/shearband}
@@ -80,4 +80,9 @@ fi
 "$SB" dataset make "${labels[@]}" -o models/dataset.txt "${split[@]}" > /dev/null
 metrics=()
 for m in cnn.sbnn gnn.sbgn svm.sbsv; do [[ -f models/$m.metrics.json ]] && metrics+=("models/$m.metrics.json"); done
-[[ ${#metrics[@]} -gt 0 ]] && scripts/compare-models.sh "${metrics[@]}" | tee models/metrics.md
+# The table goes to the work folder and the terminal; models/metrics.md is the curated page
+# (the split, how each model was chosen, per-case numbers): paste the new table there.
+if [[ ${#metrics[@]} -gt 0 ]]; then
+  scripts/compare-models.sh "${metrics[@]}" | tee "$work/metrics.md"
+  echo "train-model: table in $work/metrics.md; update models/metrics.md with it" >&2
+fi

@@ -199,11 +199,9 @@ Test(fertile_train, learns_local_density, .timeout = 300)
  * ROC-AUC in a few seconds (the two option tests below start from it). */
 static sb_train_options small_grid3d_options(const char *model)
 {
-    sb_train_options o = small_options(model);
-    o.sdm = sb_fertile_default_sdm(SB_SDM_GRID3D);
-    o.sdm.half_width = 4.0;
+    sb_train_options o = small_options(model); /* its map, h 4 A and one species, in 3D */
+    o.sdm.kind = SB_SDM_GRID3D;
     o.sdm.grid = 8;
-    o.sdm.nspecies = 1;
     o.arch = "conv8k3,relu,pool,dense16,relu,dense1";
     o.epochs = 12;
     o.patience = 0;
