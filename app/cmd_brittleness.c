@@ -29,7 +29,7 @@ static const char usage[] =
     "  -k, --orientation K        loading orientation 0..23 (default 0)\n"
     "      --shear-step S         AQS strain step (default 1e-3)\n"
     "      --max-strain E         band strain and end of the shear (default 0.20)\n"
-    "      --minimizer cg|fire    AQS minimiser (default cg)\n"
+    "      --minimizer cg|fire|lbfgs  AQS minimiser (default cg)\n"
     "      --melt-time PS         quench melt time (default 10 ps)\n"
     "      --anneal PS            hold each glass at its T_q for PS ps with Cu/Zr swap Monte\n"
     "                             Carlo before minimising (relaxes it as a slower cooling\n"
@@ -106,9 +106,8 @@ int cmd_brittleness(int argc, char **argv)
             o.band_strain = v;
             break;
         case O_MIN:
-            if (strcmp(optarg, "cg") == 0) o.shear.minimizer = SB_MIN_CG;
-            else if (strcmp(optarg, "fire") == 0) o.shear.minimizer = SB_MIN_FIRE;
-            else return cli_usage_error("brittleness", "--minimizer must be cg or fire, not '%s'", optarg);
+            if (!sb_minimizer_parse(optarg, &o.shear.minimizer))
+                return cli_usage_error("brittleness", "--minimizer must be cg, fire or lbfgs, not '%s'", optarg);
             break;
         case O_MELT:
             if (!cli_parse_double(optarg, &v) || v <= 0) return cli_usage_error("brittleness", "bad --melt-time '%s'", optarg);

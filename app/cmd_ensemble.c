@@ -38,7 +38,7 @@ static const char usage[] =
     "      --no-figure           no PNG/SVG\n"
     "      --summarize           only re-read the run directories and rewrite the summary\n"
     "  shear options, as for 'shearband shear' (applied to every run):\n"
-    "      --step D --max-strain G --minimizer cg|fire --ftol F --maxiter N\n"
+    "      --step D --max-strain G --minimizer cg|fire|lbfgs --ftol F --maxiter N\n"
     "      --save S1,S2,... --d2min-cutoff R --potential FILE --pair-style STYLE\n"
     "      --checkpoint-every N --linesearch L --extrapolate A --timestep T --min-modify KEYS\n"
     "  -h, --help                this text\n";
@@ -161,9 +161,8 @@ int cmd_ensemble(int argc, char **argv)
             if (!cli_parse_double(optarg, &so->max_strain)) return cli_usage_error("ensemble", "--max-strain %s", optarg);
             break;
         case OPT_MIN:
-            if (!strcmp(optarg, "cg")) so->minimizer = SB_MIN_CG;
-            else if (!strcmp(optarg, "fire")) so->minimizer = SB_MIN_FIRE;
-            else return cli_usage_error("ensemble", "--minimizer %s: use cg or fire", optarg);
+            if (!sb_minimizer_parse(optarg, &so->minimizer))
+                return cli_usage_error("ensemble", "--minimizer %s: use cg, fire or lbfgs", optarg);
             break;
         case OPT_FTOL:
             if (!cli_parse_double(optarg, &so->ftol)) return cli_usage_error("ensemble", "--ftol %s", optarg);

@@ -27,7 +27,7 @@ static const char usage[] =
     "      --shuffle SEED        re-order the atoms with this seed\n"
     "      --step D              strain increment (1e-4; 1e-3 for quick runs)\n"
     "      --max-strain G        final strain (0.20)\n"
-    "      --minimizer cg|fire   (cg)\n"
+    "      --minimizer cg|fire|lbfgs  (cg; lbfgs: the engine's own, no line search, serial)\n"
     "      --ftol F              force tolerance eV/A (1e-8)\n"
     "      --maxiter N           minimiser iterations per step (10000)\n"
     "      --save S1,S2,...      strains to snapshot (0.10,0.20)\n"
@@ -125,9 +125,8 @@ int cmd_shear(int argc, char **argv)
                 return cli_usage_error("shear", "--max-strain %s", optarg);
             break;
         case OPT_MIN:
-            if (!strcmp(optarg, "cg")) o.minimizer = SB_MIN_CG;
-            else if (!strcmp(optarg, "fire")) o.minimizer = SB_MIN_FIRE;
-            else return cli_usage_error("shear", "--minimizer %s: use cg or fire", optarg);
+            if (!sb_minimizer_parse(optarg, &o.minimizer))
+                return cli_usage_error("shear", "--minimizer %s: use cg, fire or lbfgs", optarg);
             break;
         case OPT_FTOL:
             if (!cli_parse_double(optarg, &o.ftol)) return cli_usage_error("shear", "--ftol %s", optarg);

@@ -34,7 +34,7 @@ static const char usage[] =
     "      --vflex-sampling PS   sampling window per run, ps (4)\n"
     "      --no-run              only use finished runs; skip the others\n"
     "      --step D              strain step of new runs (default 1e-3)\n"
-    "      --minimizer cg|fire   minimiser of new runs (cg)\n"
+    "      --minimizer cg|fire|lbfgs  minimiser of new runs (cg)\n"
     "      --ftol F              force tolerance of new runs (1e-8)\n"
     "      --band-strain G       strain that locates the band (0.20)\n"
     "      --f-top F             highly deformed fraction (0.01)\n"
@@ -117,9 +117,8 @@ int cmd_survey(int argc, char **argv)
             o.shear.step = v;
             break;
         case O_MIN:
-            if (strcmp(optarg, "cg") == 0) o.shear.minimizer = SB_MIN_CG;
-            else if (strcmp(optarg, "fire") == 0) o.shear.minimizer = SB_MIN_FIRE;
-            else return cli_usage_error("survey", "--minimizer must be cg or fire, not '%s'", optarg);
+            if (!sb_minimizer_parse(optarg, &o.shear.minimizer))
+                return cli_usage_error("survey", "--minimizer must be cg, fire or lbfgs, not '%s'", optarg);
             break;
         case O_FTOL:
             if (!cli_parse_double(optarg, &v) || v <= 0) return cli_usage_error("survey", "bad --ftol '%s'", optarg);

@@ -120,6 +120,20 @@ sb_status sb_engine_thermo(sb_engine *engine, const char *keyword, double *value
 sb_status sb_engine_count_forces(sb_engine *engine, sb_error *err);
 uint64_t sb_engine_force_evals(const sb_engine *engine);
 
+/* Minimise the energy at fixed box by L-BFGS to a force two-norm below ftol (eV/A, the
+ * criterion of LAMMPS's `minimize` ftol), or until maxiter iterations / maxeval force
+ * evaluations. Driven from the force callback inside LAMMPS `run`s with no integrator, so
+ * neighbour lists and periodic images are LAMMPS's own. Serial engines only. Afterwards the
+ * thermo keywords are those of the final positions. */
+typedef struct sb_engine_min_result {
+    int64_t iterations;
+    uint64_t force_evals;  /* every evaluation LAMMPS made, the final thermo one included */
+    double fnorm;          /* force two-norm at the last evaluation (eV/A) */
+    bool converged;        /* fnorm < ftol */
+} sb_engine_min_result;
+sb_status sb_engine_minimize_lbfgs(sb_engine *engine, double ftol, int64_t maxiter, int64_t maxeval,
+                                   sb_engine_min_result *res, sb_error *err);
+
 /* LAMMPS version, e.g. "29 Sep 2021" (from lammps_version()), and whether this LAMMPS
  * turns errors into exceptions. Neither needs an open instance. */
 void sb_engine_lammps_version(char *buf, size_t bufsz);

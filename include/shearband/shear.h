@@ -44,7 +44,14 @@
 extern "C" {
 #endif
 
-typedef enum sb_minimizer { SB_MIN_CG = 0, SB_MIN_FIRE = 1 } sb_minimizer;
+/* CG and FIRE are LAMMPS's `min_style`s; L-BFGS is the engine's own, driven through LAMMPS
+ * (sb_engine_minimize_lbfgs). */
+typedef enum sb_minimizer { SB_MIN_CG = 0, SB_MIN_FIRE = 1, SB_MIN_LBFGS = 2 } sb_minimizer;
+
+/* "cg", "fire", "lbfgs" */
+const char *sb_minimizer_name(sb_minimizer m);
+/* The inverse of sb_minimizer_name; false for an unknown name. */
+bool sb_minimizer_parse(const char *name, sb_minimizer *m);
 
 /* CG line search (LAMMPS `min_modify line`); LAMMPS's own default is quadratic. */
 typedef enum sb_linesearch {

@@ -225,7 +225,7 @@ static sb_status write_summary(const sb_survey_options *opt, const sb_survey_sum
     sb_json_int(&j, "bootstrap_resamples", (int64_t)opt->bootstrap);
     sb_json_int(&j, "bootstrap_seed", (int64_t)opt->bootstrap_seed);
     sb_json_num(&j, "shear_step", opt->shear.step);
-    sb_json_str(&j, "shear_minimizer", opt->shear.minimizer == SB_MIN_FIRE ? "fire" : "cg");
+    sb_json_str(&j, "shear_minimizer", sb_minimizer_name(opt->shear.minimizer));
     sb_json_num(&j, "shear_ftol", opt->shear.ftol);
     sb_json_end(&j);
     sb_json_int(&j, "cases", (int64_t)sum->cases);

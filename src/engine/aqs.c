@@ -88,6 +88,27 @@ sb_shear_options sb_shear_options_default(void)
     return o;
 }
 
+const char *sb_minimizer_name(sb_minimizer m)
+{
+    switch (m) {
+    case SB_MIN_CG: return "cg";
+    case SB_MIN_FIRE: return "fire";
+    case SB_MIN_LBFGS: return "lbfgs";
+    }
+    return "?";
+}
+
+bool sb_minimizer_parse(const char *name, sb_minimizer *m)
+{
+    static const sb_minimizer all[] = {SB_MIN_CG, SB_MIN_FIRE, SB_MIN_LBFGS};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (name && strcmp(name, sb_minimizer_name(all[i])) == 0) {
+            *m = all[i];
+            return true;
+        }
+    return false;
+}
+
 const char *sb_linesearch_name(sb_linesearch l)
 {
     switch (l) {
@@ -205,7 +226,7 @@ static void write_params(FILE *fp, const sb_structure *g, const sb_shear_options
     fprintf(fp, "orientation %d\nshuffle %d\nshuffle_seed %llu\n", o->orientation, (int)o->shuffle,
             (unsigned long long)o->shuffle_seed);
     fprintf(fp, "step %.17g\nmax_strain %.17g\nminimizer %s\nftol %.17g\nmaxiter %d\nmaxeval %d\n",
-            o->step, o->max_strain, o->minimizer == SB_MIN_FIRE ? "fire" : "cg", o->ftol, o->maxiter,
+            o->step, o->max_strain, sb_minimizer_name(o->minimizer), o->ftol, o->maxiter,
             o->maxeval);
     fprintf(fp, "potential %s\npair_style %s\ncheckpoint_every %d\nd2min_cutoff %.17g\n",
             o->potential, o->pair_style, o->checkpoint_every, o->d2min_cutoff);
@@ -324,7 +345,7 @@ static sb_status write_csv(const char *path, const shear_state *s, const sb_shea
             "# shearband AQS simple shear (xy): orientation %d, shuffle %s (seed %llu), step %g, "
             "%s ftol %g; LAMMPS %s; see shear.json\n",
             o->orientation, o->shuffle ? "yes" : "no", (unsigned long long)o->shuffle_seed, o->step,
-            o->minimizer == SB_MIN_FIRE ? "fire" : "cg", o->ftol, lv);
+            sb_minimizer_name(o->minimizer), o->ftol, lv);
     fprintf(af.fp, "strain,shear_stress_GPa,energy_eV_per_atom,min_iterations,force_evaluations\n");
     for (size_t r = 0; r < s->nrows; r++)
         fprintf(af.fp, "%.10g,%.10g,%.12g,%.0f,%.0f\n", s->rows[r].strain, s->rows[r].stress,
@@ -509,7 +530,8 @@ static sb_status setup_segment(sb_engine *e, shear_job *sj, const shear_state *s
     if (!st) st = sb_engine_command(e, err, "neigh_modify every 1 delay 0 check yes");
     /* No spatial sorting: keeps the in-memory order a pure function of the loaded order. */
     if (!st) st = sb_engine_command(e, err, "atom_modify sort 0 0.0");
-    if (!st) st = sb_engine_command(e, err, "min_style %s", o->minimizer == SB_MIN_FIRE ? "fire" : "cg");
+    if (!st && o->minimizer != SB_MIN_LBFGS)
+        st = sb_engine_command(e, err, "min_style %s", sb_minimizer_name(o->minimizer));
     if (!st && o->minimizer == SB_MIN_CG)
         st = sb_engine_command(e, err, "min_modify line %s", sb_linesearch_name(o->linesearch));
     /* FIRE's initial step is the MD time step (its largest is tmax = 10 of them). */
@@ -526,7 +548,10 @@ static sb_status minimize_row(sb_engine *e, const sb_shear_options *o, shear_row
 {
     const int64_t t0 = sb_engine_timestep(e);
     const uint64_t f0 = sb_engine_force_evals(e);
-    sb_status st = sb_engine_command(e, err, "minimize 0 %.17g %d %d", o->ftol, o->maxiter, o->maxeval);
+    sb_engine_min_result lb = {0};
+    sb_status st = o->minimizer == SB_MIN_LBFGS
+                       ? sb_engine_minimize_lbfgs(e, o->ftol, o->maxiter, o->maxeval, &lb, err)
+                       : sb_engine_command(e, err, "minimize 0 %.17g %d %d", o->ftol, o->maxiter, o->maxeval);
     if (st != SB_OK) return st;
     double pxy, pe, xy, ly;
     if ((st = sb_engine_thermo(e, "pxy", &pxy, err)) || (st = sb_engine_thermo(e, "pe", &pe, err)) ||
@@ -535,7 +560,8 @@ static sb_status minimize_row(sb_engine *e, const sb_shear_options *o, shear_row
     row->strain = xy / ly;
     row->stress = -pxy * 1e-4;
     row->energy = pe / (double)sb_engine_natoms(e);
-    row->iters = (double)(sb_engine_timestep(e) - t0);
+    /* LAMMPS's minimisers count one timestep per iteration; L-BFGS runs MD steps. */
+    row->iters = o->minimizer == SB_MIN_LBFGS ? (double)lb.iterations : (double)(sb_engine_timestep(e) - t0);
     row->evals = (double)(sb_engine_force_evals(e) - f0);
     return SB_OK;
 }
@@ -618,7 +644,7 @@ static sb_status write_summary(const shear_job *sj, const shear_state *s, const 
     sb_json_int(&j, "shuffle_seed", (int64_t)o->shuffle_seed);
     sb_json_num(&j, "step", o->step);
     sb_json_num(&j, "max_strain", o->max_strain);
-    sb_json_str(&j, "minimizer", o->minimizer == SB_MIN_FIRE ? "fire" : "cg");
+    sb_json_str(&j, "minimizer", sb_minimizer_name(o->minimizer));
     sb_json_num(&j, "ftol_eV_A", o->ftol);
     sb_json_int(&j, "maxiter", o->maxiter);
     sb_json_int(&j, "maxeval", o->maxeval);

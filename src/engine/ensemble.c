@@ -787,7 +787,7 @@ static sb_status write_json(const sb_ensemble_options *o, const sb_ensemble_resu
     sb_json_end(&j);
     sb_json_num(&j, "step", s->step);
     sb_json_num(&j, "max_strain", s->max_strain);
-    sb_json_str(&j, "minimizer", s->minimizer == SB_MIN_FIRE ? "fire" : "cg");
+    sb_json_str(&j, "minimizer", sb_minimizer_name(s->minimizer));
     sb_json_num(&j, "ftol_eV_A", s->ftol);
     sb_json_int(&j, "maxiter", s->maxiter);
     sb_json_int(&j, "maxeval", s->maxeval);

@@ -12,7 +12,10 @@
  *     currency so that it can refuse instead;
  *   - force evaluations are counted with a `fix external pf/callback` whose callback adds
  *     zero force and increments a counter (LAMMPS calls it at every force evaluation, in MD
- *     and in minimisation alike; the API exposes no such count).
+ *     and in minimisation alike; the API exposes no such count);
+ *   - the L-BFGS minimiser (sb_engine_minimize_lbfgs) moves the atoms from the same callback,
+ *     inside a `run` with no integrator, so that LAMMPS keeps its neighbour lists, periodic
+ *     images and ghosts up to date exactly as in MD.
  * Without LAMMPS exceptions a failing command never returns (LAMMPS calls exit), so the
  * command text is stored before the call and errors are recovered by the job runner
  * (job.c) from the log; with exceptions, lammps_has_error is checked after each command.
@@ -33,6 +36,27 @@
 
 enum { ENGINE_CMD_LEN = 4096, ENGINE_MAX_TYPES = 16 };
 
+/* L-BFGS (Nocedal 1980, two-loop recursion) on the 3N positions, vectors indexed by atom id
+ * - 1. No line search: each step is -H g capped so that no atom moves more than `maxstep`
+ * (the scheme of ASE's LBFGS). A line search needs energy differences, and near ftol 1e-8
+ * they are ~1e-16 eV, far below the round-off of a total energy of ~1e4 eV; LAMMPS's own
+ * quadratic and forcezero searches work from forces for the same reason. Pairs with
+ * s.y <= 0 (negative curvature along the step, as at the onset of an avalanche) are not
+ * stored, so H stays positive definite and -H g a descent direction. */
+enum { LBFGS_MEMORY = 10, LBFGS_CHUNK = 5 };
+
+typedef struct engine_lbfgs {
+    size_t n3;                 /* 3N */
+    double *g, *gp, *q;        /* gradient (= -force), previous gradient, direction */
+    double *s, *y;             /* LBFGS_MEMORY rows of n3: steps and gradient changes */
+    double rho[LBFGS_MEMORY], alpha[LBFGS_MEMORY];
+    int mem, head;             /* stored pairs, next slot */
+    bool active, have_prev, converged;
+    double ftol, maxstep, curvature0;
+    int64_t iterations;
+    double fnorm;              /* force two-norm at the last evaluation */
+} engine_lbfgs;
+
 /* lammps_gather/scatter take char * names. */
 static char name_x[] = "x", name_image[] = "image", name_type[] = "type";
 
@@ -47,6 +71,7 @@ struct sb_engine {
     bool thermo_current;
     bool counting;
     uint64_t force_evals;
+    engine_lbfgs *lbfgs; /* NULL until the first sb_engine_minimize_lbfgs */
     int ntypes;
     char type_name[ENGINE_MAX_TYPES][SB_ELEMENT_LEN];
     char last_cmd[ENGINE_CMD_LEN];
@@ -259,10 +284,22 @@ sb_status sb_engine_reset(sb_engine *e, sb_error *err)
     return open_instance(e, true, err);
 }
 
+static void lbfgs_free(engine_lbfgs *lb)
+{
+    if (!lb) return;
+    free(lb->g);
+    free(lb->gp);
+    free(lb->q);
+    free(lb->s);
+    free(lb->y);
+    free(lb);
+}
+
 void sb_engine_close(sb_engine *e)
 {
     if (!e) return;
     if (e->lmp) lammps_close(e->lmp);
+    lbfgs_free(e->lbfgs);
     free(e);
 }
 
@@ -489,16 +526,94 @@ sb_status sb_engine_thermo(sb_engine *e, const char *keyword, double *value, sb_
     return check_error(e, err);
 }
 
-/* fix external callback: zero the external force, count the evaluation. */
+static double dot(const double *a, const double *b, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+/* One L-BFGS iteration, called with the forces f of the positions x that LAMMPS has just
+ * evaluated: test convergence, store the last (s, y) pair, move the atoms by the next step.
+ * Serial only (sb_engine_minimize_lbfgs checks): nlocal = N, tag = ids 1..N. */
+static void lbfgs_iterate(engine_lbfgs *lb, int nlocal, const int *tag, double **x, double **f)
+{
+    const size_t n3 = lb->n3;
+    for (int i = 0; i < nlocal; i++)
+        for (int c = 0; c < 3; c++) lb->g[3 * (size_t)(tag[i] - 1) + c] = -f[i][c];
+    lb->fnorm = sqrt(dot(lb->g, lb->g, n3));
+    if (lb->fnorm < lb->ftol) {
+        lb->converged = true;
+        return;
+    }
+    if (lb->have_prev) {
+        /* The step just taken sits in slot head; keep it only with positive curvature. */
+        double *s = lb->s + (size_t)lb->head * n3, *y = lb->y + (size_t)lb->head * n3;
+        for (size_t i = 0; i < n3; i++) y[i] = lb->g[i] - lb->gp[i];
+        const double sy = dot(s, y, n3);
+        if (sy > 0.0) {
+            lb->rho[lb->head] = 1.0 / sy;
+            lb->head = (lb->head + 1) % LBFGS_MEMORY;
+            if (lb->mem < LBFGS_MEMORY) lb->mem++;
+        }
+    }
+    /* q = -H g by the two-loop recursion, H0 = (s.y / y.y) I from the newest pair. */
+    double *q = lb->q;
+    memcpy(q, lb->g, n3 * sizeof *q);
+    for (int t = 0; t < lb->mem; t++) {
+        const int j = (lb->head - 1 - t + 2 * LBFGS_MEMORY) % LBFGS_MEMORY;
+        const double *s = lb->s + (size_t)j * n3, *y = lb->y + (size_t)j * n3;
+        lb->alpha[j] = lb->rho[j] * dot(s, q, n3);
+        for (size_t i = 0; i < n3; i++) q[i] -= lb->alpha[j] * y[i];
+    }
+    double h0 = 1.0 / lb->curvature0;
+    if (lb->mem > 0) {
+        const int j = (lb->head - 1 + LBFGS_MEMORY) % LBFGS_MEMORY;
+        const double *y = lb->y + (size_t)j * n3;
+        h0 = 1.0 / (lb->rho[j] * dot(y, y, n3));
+    }
+    for (size_t i = 0; i < n3; i++) q[i] *= h0;
+    for (int t = lb->mem - 1; t >= 0; t--) {
+        const int j = (lb->head - 1 - t + 2 * LBFGS_MEMORY) % LBFGS_MEMORY;
+        const double *s = lb->s + (size_t)j * n3, *y = lb->y + (size_t)j * n3;
+        const double b = lb->rho[j] * dot(y, q, n3);
+        for (size_t i = 0; i < n3; i++) q[i] += (lb->alpha[j] - b) * s[i];
+    }
+    for (size_t i = 0; i < n3; i++) q[i] = -q[i];
+    if (dot(q, lb->g, n3) >= 0.0) { /* round-off made it uphill: forget, steepest descent */
+        lb->mem = 0;
+        for (size_t i = 0; i < n3; i++) q[i] = -lb->g[i] / lb->curvature0;
+    }
+    double longest2 = 0.0;
+    for (size_t a = 0; a < n3; a += 3) {
+        const double l2 = q[a] * q[a] + q[a + 1] * q[a + 1] + q[a + 2] * q[a + 2];
+        if (l2 > longest2) longest2 = l2;
+    }
+    const double scale =
+        longest2 > lb->maxstep * lb->maxstep ? lb->maxstep / sqrt(longest2) : 1.0;
+    double *s = lb->s + (size_t)lb->head * n3;
+    for (size_t i = 0; i < n3; i++) s[i] = scale * q[i];
+    for (int i = 0; i < nlocal; i++)
+        for (int c = 0; c < 3; c++) x[i][c] += s[3 * (size_t)(tag[i] - 1) + c];
+    memcpy(lb->gp, lb->g, n3 * sizeof *lb->gp);
+    lb->have_prev = true;
+    lb->iterations++;
+}
+
+/* fix external callback: zero the external force, count the evaluation, and when the L-BFGS
+ * minimiser is running, take its next step. */
 static void count_callback(void *ptr, int64_t step, int nlocal, int *tag, double **x,
                            double **fext)
 {
     (void)step;
-    (void)tag;
-    (void)x;
     sb_engine *e = ptr;
     for (int i = 0; i < nlocal; i++) fext[i][0] = fext[i][1] = fext[i][2] = 0.0;
     e->force_evals++;
+    engine_lbfgs *lb = e->lbfgs;
+    if (lb && lb->active && !lb->converged) {
+        double **f = lammps_extract_atom(e->lmp, "f");
+        lbfgs_iterate(lb, nlocal, tag, x, f);
+    }
 }
 
 sb_status sb_engine_count_forces(sb_engine *e, sb_error *err)
@@ -515,4 +630,73 @@ sb_status sb_engine_count_forces(sb_engine *e, sb_error *err)
 uint64_t sb_engine_force_evals(const sb_engine *e)
 {
     return e->force_evals;
+}
+
+sb_status sb_engine_minimize_lbfgs(sb_engine *e, double ftol, int64_t maxiter, int64_t maxeval,
+                                   sb_engine_min_result *res, sb_error *err)
+{
+    memset(res, 0, sizeof *res);
+    int size = 1;
+    MPI_Comm_size(e->comm, &size);
+    if (size > 1)
+        return sb_error_set(err, SB_ERR_INVALID_ARG,
+                            "the L-BFGS minimiser runs on one MPI rank per replica (%d here): "
+                            "use cg, or --ranks-per-run 1", size);
+    if (!(ftol > 0.0) || maxiter < 1 || maxeval < 1)
+        return sb_error_set(err, SB_ERR_INVALID_ARG,
+                            "L-BFGS needs ftol > 0, maxiter >= 1 and maxeval >= 1");
+    sb_status st = sb_engine_count_forces(e, err);
+    if (st != SB_OK) return st;
+    const size_t n3 = 3 * (size_t)sb_engine_natoms(e);
+    engine_lbfgs *lb = e->lbfgs;
+    if (lb && lb->n3 != n3) {
+        lbfgs_free(lb);
+        lb = e->lbfgs = NULL;
+    }
+    if (!lb) {
+        lb = calloc(1, sizeof *lb);
+        if (lb) {
+            lb->n3 = n3;
+            lb->g = malloc(n3 * sizeof *lb->g);
+            lb->gp = malloc(n3 * sizeof *lb->gp);
+            lb->q = malloc(n3 * sizeof *lb->q);
+            lb->s = malloc(LBFGS_MEMORY * n3 * sizeof *lb->s);
+            lb->y = malloc(LBFGS_MEMORY * n3 * sizeof *lb->y);
+        }
+        if (!lb || !lb->g || !lb->gp || !lb->q || !lb->s || !lb->y) {
+            lbfgs_free(lb);
+            return sb_error_set(err, SB_ERR_NOMEM, "cannot allocate the L-BFGS history (%zu doubles)",
+                                (2 * LBFGS_MEMORY + 3) * n3);
+        }
+        e->lbfgs = lb;
+    }
+    /* Every minimisation starts afresh: the history of the previous strain step describes
+     * another box. 0.2 A and 70 eV/A^2 are ASE's defaults (the first step, before any
+     * curvature is known, and the cap of every step). */
+    lb->ftol = ftol;
+    lb->maxstep = 0.2;
+    lb->curvature0 = 70.0;
+    lb->mem = lb->head = 0;
+    lb->have_prev = lb->converged = false;
+    lb->iterations = 0;
+    lb->fnorm = NAN;
+    lb->active = true;
+    const uint64_t f0 = e->force_evals;
+    bool first = true;
+    /* Short runs: LAMMPS evaluates and calls back at each step; the callback moves the atoms.
+     * After convergence the rest of the last chunk evaluates the same positions again
+     * (counted: the evaluations reported are all that LAMMPS made). */
+    while (st == SB_OK && !lb->converged && lb->iterations < maxiter &&
+           e->force_evals - f0 < (uint64_t)maxeval) {
+        st = sb_engine_command(e, err, "run %d pre %s post no", LBFGS_CHUNK, first ? "yes" : "no");
+        first = false;
+    }
+    lb->active = false;
+    /* Thermo (stress, energy) of the final positions. */
+    if (st == SB_OK) st = sb_engine_command(e, err, "run 0 post no");
+    res->iterations = lb->iterations;
+    res->force_evals = e->force_evals - f0;
+    res->fnorm = lb->fnorm;
+    res->converged = lb->converged;
+    return st;
 }

@@ -6,6 +6,8 @@
  *     K is -s_X s_Y p_(a,b) of the unrotated glass, with (a, b) the table's sample axes;
  *   - a run stopped after 3 steps and resumed is bitwise identical to an uninterrupted run;
  *   - the accelerated defaults reach the standard recipe's minima with fewer force evaluations;
+ *   - the engine's L-BFGS reaches the standard recipe's minima, through a plastic event, with
+ *     fewer force evaluations at the same tolerance;
  *   - shuffled atom order keeps original ids in the outputs;
  *   - a LAMMPS failure past validation (a file that is not an EAM potential) becomes
  *     SB_ERR_ENGINE with LAMMPS's message.
@@ -270,6 +272,51 @@ Test(engine_shear, accelerated_equals_standard_recipe, .timeout = 600)
               (unsigned long long)eb, (unsigned long long)ea);
     fprintf(stderr, "AQS 864 atoms, steps 2-5 of 1e-3: standard recipe %llu force evaluations, "
             "accelerated %llu\n", (unsigned long long)ea, (unsigned long long)eb);
+    free(a);
+    free(b);
+    sb_structure_free(&g);
+}
+
+/* L-BFGS against the standard recipe, both from the affine start and to ftol 1e-8: the same
+ * minimum at every step, including the stress drop at 0.5 % strain (the first plastic event
+ * of this glass), with fewer force evaluations (measured 1.86x fewer to 3 %). */
+Test(engine_shear, lbfgs_reaches_the_standard_minima, .timeout = 600)
+{
+    sb_structure g = SB_STRUCTURE_INIT;
+    load_glass(&g);
+    char d1[4096], d2[4096];
+    tmp_dir(d1, sizeof d1, "lbfgs_standard");
+    tmp_dir(d2, sizeof d2, "lbfgs");
+    sb_shear_options o = quick(d1);
+    o.max_strain = 0.006;
+    o.extrapolate = 0.0;
+    o.linesearch = SB_LINE_QUADRATIC;
+    sb_shear_result r1, r2;
+    sb_error err;
+    cr_assert_eq(sb_shear(&g, &o, &r1, &err), SB_OK, "%s", err.msg);
+    o.run_dir = d2;
+    o.minimizer = SB_MIN_LBFGS;
+    cr_assert_eq(sb_shear(&g, &o, &r2, &err), SB_OK, "%s", err.msg);
+    double *a, *b;
+    size_t na, nb;
+    read_csv(d1, &a, &na);
+    read_csv(d2, &b, &nb);
+    cr_assert_eq(na, 7);
+    cr_assert_eq(nb, na);
+    cr_expect(a[5 * 5 + 1] < a[5 * 4 + 1], "the standard recipe has its stress drop at step 5");
+    uint64_t ea = 0, eb = 0;
+    for (size_t k = 0; k < na; k++) {
+        cr_expect(fabs(a[5 * k + 1] - b[5 * k + 1]) < 1e-6, "step %zu: stress %.10f vs %.10f GPa", k,
+                  a[5 * k + 1], b[5 * k + 1]);
+        cr_expect(fabs(a[5 * k + 2] - b[5 * k + 2]) < 1e-10, "step %zu: energy %.12f vs %.12f eV", k,
+                  a[5 * k + 2], b[5 * k + 2]);
+        ea += (uint64_t)a[5 * k + 4];
+        eb += (uint64_t)b[5 * k + 4];
+    }
+    cr_expect(eb * 10 < ea * 7, "L-BFGS %llu force evaluations vs standard %llu",
+              (unsigned long long)eb, (unsigned long long)ea);
+    fprintf(stderr, "AQS 864 atoms, 6 steps of 1e-3, ftol 1e-8: standard recipe %llu force evaluations, "
+            "L-BFGS %llu\n", (unsigned long long)ea, (unsigned long long)eb);
     free(a);
     free(b);
     sb_structure_free(&g);
