@@ -41,7 +41,7 @@ for pair in "$@"; do
   # Both curves side by side (row i = strain i * step), then one pass over them.
   i=$((i + 1))
   paste -d, <(grep -v '^#' "$a/stress_strain.csv" | tail -n +2) <(grep -v '^#' "$b/stress_strain.csv" | tail -n +2) |
-    awk -F, '$1 <= s + 1e-9 && $6 != ""' s="$strain" > "$tmp/pair$i.csv"
+    awk -F, '$1 != "" && $6 != "" && $1 <= s + 1e-9 && $6 <= s + 1e-9' s="$strain" > "$tmp/pair$i.csv"
   echo "$k" > "$tmp/pair$i.k"
   awk -F, -v k="$k" '
     { ea += $5; eb += $10; sa = $2; sb = $7
