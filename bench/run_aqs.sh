@@ -17,7 +17,8 @@
 # replicas of the standard recipe run by shearband (--linesearch quadratic --extrapolate 0,
 # lmp's algorithm: is lmp's curve within ITS spread?) in OUT/std-reps, SAVE=S1,S2 the
 # strains the replicas keep (default MAX; 0.10 too gives labels at the training strain),
-# LMP_SF=opt runs the peer as `lmp -sf opt` (LAMMPS's OPT pair style, which shearband uses).
+# LMP_SF=opt runs the peer as `lmp -sf opt` (LAMMPS's OPT pair style, which shearband uses),
+# SB_ARGS="..." adds options to the timed shearband run (e.g. "--minimizer lbfgs").
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -54,7 +55,8 @@ else
   rm -rf "$out/sb" "$out/lmp.log"
   wall lmp lmp ${LMP_SF:+-sf "$LMP_SF"} -in "$here/aqs_standard.lmp" -var data "$glass" -var step "$step" -var nsteps "$nsteps" \
     -log "$out/lmp.log" -screen none &
-  wall sb "$sb" shear "$glass" -d "$out/sb" --step "$step" --max-strain "$max" --save "$max" &
+  # shellcheck disable=SC2086 # SB_ARGS is a list of options
+  wall sb "$sb" shear "$glass" -d "$out/sb" --step "$step" --max-strain "$max" --save "$max" ${SB_ARGS:-} &
   wait
 fi
 np=${NP:-2}
@@ -133,6 +135,11 @@ echo "Peak stress of shearband and ${#repfiles[@]} re-shuffled replicas:$reps (w
 # gnuplot warns on an empty iteration: the standard-recipe curves only when there are some
 stdplot=""
 (( ${#stdfiles[@]} > 0 )) && stdplot=', for [r=1:words(stds)] word(stds, r) every ::2 using 1:2 with lines lw 1 dt 3 lc rgb "#2ca02c" title (r == 1 ? "standard recipe in shearband, re-shuffled" : "")'
+repplot=""
+(( ${#repfiles[@]} > 0 )) && repplot=', for [r=1:words(reps)] word(reps, r) every ::2 using 1:2 with lines lw 1 dt 2 lc rgb "#1f77b4" title (r == 1 ? "shearband, re-shuffled atom orders" : "")'
+sblabel="shearband: extrapolated start, CG forcezero"
+[[ -n ${SB_ARGS:-} ]] && sblabel="shearband $SB_ARGS"
+lmplabel="lmp${LMP_SF:+ -sf $LMP_SF}: affine start, CG quadratic"
 gnuplot <<GP
 reps = "${repfiles[*]}"
 stds = "${stdfiles[*]}"
@@ -143,8 +150,8 @@ set xlabel "shear strain"
 set ylabel "shear stress (GPa)"
 set key bottom right
 set title "AQS of $(basename "$glass"): standard recipe (lmp) vs shearband"
-plot "$out/lmp.csv" using 1:2 with lines lw 3 lc rgb "#999999" title "lmp: affine start, CG quadratic", \
-     "$out/sb.csv" using 1:2 with lines lw 1.5 lc rgb "#d62728" title "shearband: extrapolated start, CG forcezero", \
-     for [r=1:words(reps)] word(reps, r) every ::2 using 1:2 with lines lw 1 dt 2 lc rgb "#1f77b4" title (r == 1 ? "shearband, re-shuffled atom orders" : "")$stdplot
+plot "$out/lmp.csv" using 1:2 with lines lw 3 lc rgb "#999999" title "$lmplabel", \
+     "$out/sb.csv" using 1:2 with lines lw 1.5 lc rgb "#d62728" title "$sblabel" \
+     $repplot$stdplot
 GP
 echo "Figure: $out/aqs_stress_strain.png"

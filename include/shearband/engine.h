@@ -129,7 +129,9 @@ typedef struct sb_engine_min_result {
     int64_t iterations;
     uint64_t force_evals;  /* every evaluation LAMMPS made, the final thermo one included */
     double fnorm;          /* force two-norm at the last evaluation (eV/A) */
-    bool converged;        /* fnorm < ftol */
+    bool converged;        /* fnorm < ftol; false also when the norm stopped improving for
+                            * 1000 iterations (the round-off floor), like CG's "linesearch
+                            * alpha is zero" */
 } sb_engine_min_result;
 sb_status sb_engine_minimize_lbfgs(sb_engine *engine, double ftol, int64_t maxiter, int64_t maxeval,
                                    sb_engine_min_result *res, sb_error *err);

@@ -51,11 +51,18 @@ typedef struct engine_lbfgs {
     double *s, *y;             /* LBFGS_MEMORY rows of n3: steps and gradient changes */
     double rho[LBFGS_MEMORY], alpha[LBFGS_MEMORY];
     int mem, head;             /* stored pairs, next slot */
-    bool active, have_prev, converged;
+    bool active, have_prev, converged, stalled;
     double ftol, maxstep, curvature0;
     int64_t iterations;
     double fnorm;              /* force two-norm at the last evaluation */
+    double best;               /* smallest fnorm so far, and the iteration that reached it */
+    int64_t best_iteration;
 } engine_lbfgs;
+
+/* Give up when the force norm has not improved for this many iterations: round-off puts a
+ * floor under it (growing like sqrt(N)), which a too small ftol can lie below. CG stops on
+ * "linesearch alpha is zero" in the same situation. */
+enum { LBFGS_STALL = 1000 };
 
 /* lammps_gather/scatter take char * names. */
 static char name_x[] = "x", name_image[] = "image", name_type[] = "type";
@@ -546,6 +553,17 @@ static void lbfgs_iterate(engine_lbfgs *lb, int nlocal, const int *tag, double *
         lb->converged = true;
         return;
     }
+    if (!isfinite(lb->fnorm)) { /* no step can be taken from non-finite forces */
+        lb->stalled = true;
+        return;
+    }
+    if (lb->fnorm < lb->best) {
+        lb->best = lb->fnorm;
+        lb->best_iteration = lb->iterations;
+    } else if (lb->iterations - lb->best_iteration > LBFGS_STALL) {
+        lb->stalled = true;
+        return;
+    }
     if (lb->have_prev) {
         /* The step just taken sits in slot head; keep it only with positive curvature. */
         double *s = lb->s + (size_t)lb->head * n3, *y = lb->y + (size_t)lb->head * n3;
@@ -610,7 +628,7 @@ static void count_callback(void *ptr, int64_t step, int nlocal, int *tag, double
     for (int i = 0; i < nlocal; i++) fext[i][0] = fext[i][1] = fext[i][2] = 0.0;
     e->force_evals++;
     engine_lbfgs *lb = e->lbfgs;
-    if (lb && lb->active && !lb->converged) {
+    if (lb && lb->active && !lb->converged && !lb->stalled) {
         double **f = lammps_extract_atom(e->lmp, "f");
         lbfgs_iterate(lb, nlocal, tag, x, f);
     }
@@ -677,21 +695,25 @@ sb_status sb_engine_minimize_lbfgs(sb_engine *e, double ftol, int64_t maxiter, i
     lb->maxstep = 0.2;
     lb->curvature0 = 70.0;
     lb->mem = lb->head = 0;
-    lb->have_prev = lb->converged = false;
+    lb->have_prev = lb->converged = lb->stalled = false;
     lb->iterations = 0;
-    lb->fnorm = NAN;
+    lb->fnorm = lb->best = INFINITY;
+    lb->best_iteration = 0;
     lb->active = true;
     const uint64_t f0 = e->force_evals;
     bool first = true;
     /* Short runs: LAMMPS evaluates and calls back at each step; the callback moves the atoms.
      * After convergence the rest of the last chunk evaluates the same positions again
      * (counted: the evaluations reported are all that LAMMPS made). */
-    while (st == SB_OK && !lb->converged && lb->iterations < maxiter &&
+    while (st == SB_OK && !lb->converged && !lb->stalled && lb->iterations < maxiter &&
            e->force_evals - f0 < (uint64_t)maxeval) {
         st = sb_engine_command(e, err, "run %d pre %s post no", LBFGS_CHUNK, first ? "yes" : "no");
         first = false;
     }
     lb->active = false;
+    if (st == SB_OK && !isfinite(lb->fnorm))
+        return sb_error_set(err, SB_ERR_NUMERIC, "L-BFGS: non-finite forces after %lld iterations",
+                            (long long)lb->iterations);
     /* Thermo (stress, energy) of the final positions. */
     if (st == SB_OK) st = sb_engine_command(e, err, "run 0 post no");
     res->iterations = lb->iterations;

@@ -7,7 +7,7 @@
  *   - a run stopped after 3 steps and resumed is bitwise identical to an uninterrupted run;
  *   - the accelerated defaults reach the standard recipe's minima with fewer force evaluations;
  *   - the engine's L-BFGS reaches the standard recipe's minima, through a plastic event, with
- *     fewer force evaluations at the same tolerance;
+ *     fewer force evaluations at the same tolerance, and gives up at the round-off floor;
  *   - shuffled atom order keeps original ids in the outputs;
  *   - a LAMMPS failure past validation (a file that is not an EAM potential) becomes
  *     SB_ERR_ENGINE with LAMMPS's message.
@@ -319,6 +319,34 @@ Test(engine_shear, lbfgs_reaches_the_standard_minima, .timeout = 600)
             "L-BFGS %llu\n", (unsigned long long)ea, (unsigned long long)eb);
     free(a);
     free(b);
+    sb_structure_free(&g);
+}
+
+/* A tolerance below the round-off floor of the force norm: L-BFGS must give up when the norm
+ * stops improving (1000 iterations), not run to maxiter. */
+Test(engine_shear, lbfgs_stops_at_the_round_off_floor, .timeout = 600)
+{
+    sb_structure g = SB_STRUCTURE_INIT;
+    load_glass(&g);
+    char d[4096];
+    tmp_dir(d, sizeof d, "lbfgs_floor");
+    sb_shear_options o = quick(d);
+    o.max_strain = 0.001;
+    o.extrapolate = 0.0;
+    o.minimizer = SB_MIN_LBFGS;
+    o.ftol = 1e-16;
+    o.maxiter = 100000;
+    o.maxeval = 100000;
+    sb_shear_result r;
+    sb_error err;
+    cr_assert_eq(sb_shear(&g, &o, &r, &err), SB_OK, "%s", err.msg);
+    double *a;
+    size_t na;
+    read_csv(d, &a, &na);
+    cr_assert_eq(na, 2);
+    cr_expect(a[5 * 1 + 3] > 1000 && a[5 * 1 + 3] < 20000, "step 1: %.0f iterations", a[5 * 1 + 3]);
+    cr_expect(fabs(a[5 * 1 + 1] - 0.03791302) < 1e-7, "step 1 stress %.10f GPa", a[5 * 1 + 1]);
+    free(a);
     sb_structure_free(&g);
 }
 
