@@ -52,7 +52,7 @@ typedef struct engine_lbfgs {
     double rho[LBFGS_MEMORY], alpha[LBFGS_MEMORY];
     int mem, head;             /* stored pairs, next slot */
     bool active, have_prev, converged, stalled;
-    double ftol, maxstep, curvature0;
+    double ftol;
     int64_t iterations;
     double fnorm;              /* force two-norm at the last evaluation */
     double best;               /* smallest fnorm so far, and the iteration that reached it */
@@ -63,6 +63,10 @@ typedef struct engine_lbfgs {
  * floor under it (growing like sqrt(N)), which a too small ftol can lie below. CG stops on
  * "linesearch alpha is zero" in the same situation. */
 enum { LBFGS_STALL = 1000 };
+
+/* ASE's LBFGS defaults: no atom moves more than 0.2 A per step, and the first step, before any
+ * curvature is known, assumes 70 eV/A^2. */
+static const double lbfgs_maxstep = 0.2, lbfgs_curvature0 = 70.0;
 
 /* lammps_gather/scatter take char * names. */
 static char name_x[] = "x", name_image[] = "image", name_type[] = "type";
@@ -584,7 +588,7 @@ static void lbfgs_iterate(engine_lbfgs *lb, int nlocal, const int *tag, double *
         lb->alpha[j] = lb->rho[j] * dot(s, q, n3);
         for (size_t i = 0; i < n3; i++) q[i] -= lb->alpha[j] * y[i];
     }
-    double h0 = 1.0 / lb->curvature0;
+    double h0 = 1.0 / lbfgs_curvature0;
     if (lb->mem > 0) {
         const int j = (lb->head - 1 + LBFGS_MEMORY) % LBFGS_MEMORY;
         const double *y = lb->y + (size_t)j * n3;
@@ -600,7 +604,7 @@ static void lbfgs_iterate(engine_lbfgs *lb, int nlocal, const int *tag, double *
     for (size_t i = 0; i < n3; i++) q[i] = -q[i];
     if (dot(q, lb->g, n3) >= 0.0) { /* round-off made it uphill: forget, steepest descent */
         lb->mem = 0;
-        for (size_t i = 0; i < n3; i++) q[i] = -lb->g[i] / lb->curvature0;
+        for (size_t i = 0; i < n3; i++) q[i] = -lb->g[i] / lbfgs_curvature0;
     }
     double longest2 = 0.0;
     for (size_t a = 0; a < n3; a += 3) {
@@ -608,7 +612,7 @@ static void lbfgs_iterate(engine_lbfgs *lb, int nlocal, const int *tag, double *
         if (l2 > longest2) longest2 = l2;
     }
     const double scale =
-        longest2 > lb->maxstep * lb->maxstep ? lb->maxstep / sqrt(longest2) : 1.0;
+        longest2 > lbfgs_maxstep * lbfgs_maxstep ? lbfgs_maxstep / sqrt(longest2) : 1.0;
     double *s = lb->s + (size_t)lb->head * n3;
     for (size_t i = 0; i < n3; i++) s[i] = scale * q[i];
     for (int i = 0; i < nlocal; i++)
@@ -689,11 +693,8 @@ sb_status sb_engine_minimize_lbfgs(sb_engine *e, double ftol, int64_t maxiter, i
         e->lbfgs = lb;
     }
     /* Every minimisation starts afresh: the history of the previous strain step describes
-     * another box. 0.2 A and 70 eV/A^2 are ASE's defaults (the first step, before any
-     * curvature is known, and the cap of every step). */
+     * another box. */
     lb->ftol = ftol;
-    lb->maxstep = 0.2;
-    lb->curvature0 = 70.0;
     lb->mem = lb->head = 0;
     lb->have_prev = lb->converged = lb->stalled = false;
     lb->iterations = 0;
