@@ -5,8 +5,9 @@
  * Glasses first, hottest first: each one's quench branches off the next hotter one
  * (sb_quench_options.branch_from), so the sweep is one cooling trajectory stopped at every
  * T_q and costs the MD of the coldest glass alone (reuse DIR/glasses/tq<T>.data, resume an
- * interrupted quench). With anneal_time, each glass is held at its T_q with swap MC and has
- * its own melt instead. Then per glass: Delta of the chosen indicator in orientation K on
+ * interrupted quench). With anneal_time, each glass is then held at its T_q with swap MC:
+ * the cooling is still shared (each branch leaves the trajectory where its anneal begins),
+ * the anneals are each glass's own. Then per glass: Delta of the chosen indicator in orientation K on
  * the minimised glass (sb_predict_case), then the verification shear in DIR/runs/tq<T>_oKK
  * (reuse, resume or start) and the band locator on its snapshot at the band strain. The threshold is calibrated by scanning the intervals
  * between sorted Delta values (the classification is constant on each), which is exact and
@@ -344,18 +345,20 @@ static sb_status make_glasses(const sb_brittleness_options *opt, const char *gdi
         const size_t k = order[r];
         sb_brittleness_glass *g = &res->glass[k];
         g->pe_per_atom = NAN; /* known only when quenched by this call */
-        char gdir[4200], data[4200], run_dir[4200], done[4200];
+        char gdir[4200], data[4200], run_dir[4200], mark[4200];
         rc = glass_paths(opt, k, gdirs, rdirs, gdir, data, run_dir, err);
         if (rc == SB_OK) rc = sb_mkdir_p(gdir, err);
         if (rc != SB_OK) break;
         const bool same_tq = r > 0 && opt->tq[k] == opt->tq[order[r - 1]];
         if (!same_tq) rc = make_glass(opt, opt->tq[k], gdir, data, hotter[0] ? hotter : NULL, g, err);
-        /* The next colder glass branches off this one if its MD is kept (quench.restart of a
-         * finished quench); a glass reused from elsewhere without it starts from the melt.
-         * Annealed glasses never branch: the hotter glass's MD ends with its own hold, which
-         * is not on the colder glass's schedule. */
-        if (rc == SB_OK && sb_path_join(done, sizeof done, gdir, "quench.done", err) == SB_OK)
-            snprintf(hotter, sizeof hotter, "%s", sb_file_exists(done) && !(opt->anneal_time > 0) ? gdir : "");
+        /* The next colder glass branches off this one if its MD is kept: the restart of a
+         * finished quench, or with anneal_time the state where its cooling from the melt
+         * ended (the anneal at its own T_q is not on the colder glass's schedule). A glass
+         * reused from elsewhere without it makes the next one start from the melt. */
+        if (rc == SB_OK && sb_path_join(mark, sizeof mark, gdir,
+                                        opt->anneal_time > 0 ? "quench.cooled.restart" : "quench.done",
+                                        err) == SB_OK)
+            snprintf(hotter, sizeof hotter, "%s", sb_file_exists(mark) ? gdir : "");
     }
     return rc;
 }

@@ -295,23 +295,33 @@ static sb_status copy_file(const char *from, const char *to, sb_error *err)
     return st;
 }
 
-/* Branching (options.branch_from): the other quench must be finished (its restart is then
- * the end of its MD), made with the same parameters but tq, and its tq must lie on this
- * quench's final cooling ramp. Then its restart becomes this run's checkpoint and the
- * ordinary resume path continues the ramp: `run N start A stop B` interpolates the target
- * temperature between this schedule's bounds, which at the branch's last step is exactly
- * the branch's T_q. */
+/* Branching (options.branch_from): the other quench must have made the same parameters
+ * but T_q, and its T_q must lie on this quench's cooling ramp. Then its state at that T_q
+ * becomes this run's checkpoint and the ordinary resume path continues the ramp: `run N
+ * start A stop B` interpolates the target temperature between this schedule's bounds, which
+ * at the branch's last step is exactly the branch's T_q.
+ *   - Plain quenches: the branch is finished and its restart is the end of its MD.
+ *   - Swap-annealed quenches that anneal at their own T_q (swap_temp = tq, as a T_q sweep
+ *     makes them): the branch's anneal temperature differs too, and its state at the end of the
+ *     cooling from the melt (quench.cooled.restart, kept when its anneal began) is the
+ *     branch point; the anneal itself is not on this glass's schedule. */
 static sb_status branch_setup(const sb_quench_options *o, const char *restart, sb_error *err)
 {
     char path[QUENCH_PATH], done[QUENCH_PATH], from[QUENCH_PATH];
     sb_status st;
+    /* Annealed at its own T_q: no cooling after the anneal, so the branch point is on the
+     * cooling from the melt. */
+    const bool annealed = o->swap_anneal && o->swap_temp == o->tq;
     if ((st = sb_path_join(path, sizeof path, o->branch_from, "quench.params", err)) ||
         (st = sb_path_join(done, sizeof done, o->branch_from, "quench.done", err)) ||
-        (st = sb_path_join(from, sizeof from, o->branch_from, "quench.restart", err)))
+        (st = sb_path_join(from, sizeof from, o->branch_from,
+                           annealed ? "quench.cooled.restart" : "quench.restart", err)))
         return st;
-    if (!sb_file_exists(done) || !sb_file_exists(from))
-        return sb_error_set(err, SB_ERR_INVALID_ARG, "branch %s: not a finished quench (needs "
-                            "quench.done and quench.restart)", o->branch_from);
+    if (annealed ? !sb_file_exists(from) : (!sb_file_exists(done) || !sb_file_exists(from)))
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "branch %s: %s", o->branch_from,
+                            annealed ? "its cooling from the melt has not ended (needs "
+                                       "quench.cooled.restart)"
+                                     : "not a finished quench (needs quench.done and quench.restart)");
     size_t len = 0;
     char *want = params_text(o, &len), *have = NULL;
     if (!want) return sb_error_set(err, SB_ERR_NOMEM, "cannot format parameters");
@@ -319,13 +329,22 @@ static sb_status branch_setup(const sb_quench_options *o, const char *restart, s
         free(want);
         return st;
     }
-    /* Line by line: equal except "tq". */
-    double tq_branch = NAN;
+    /* Line by line: equal except "tq" and, annealed, the anneal temperature (the first field
+     * of "swap"), which must then be the branch's T_q. */
+    double tq_branch = NAN, swap_branch = NAN;
     const char *a = want, *b = have;
     while (st == SB_OK && (*a || *b)) {
         const size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
         if (!strncmp(b, "tq ", 3) && !strncmp(a, "tq ", 3)) {
             tq_branch = strtod(b + 3, NULL);
+        } else if (annealed && !strncmp(b, "swap ", 5) && !strncmp(a, "swap ", 5)) {
+            char *rb = NULL, *ra = NULL;
+            swap_branch = strtod(b + 5, &rb);
+            strtod(a + 5, &ra);
+            const size_t ta = la - (size_t)(ra - a), tb = lb - (size_t)(rb - b);
+            if (ta != tb || memcmp(ra, rb, ta) != 0)
+                st = sb_error_set(err, SB_ERR_INVALID_ARG, "branch %s: other anneal (%.*s, here "
+                                  "%.*s); only its temperature may differ", path, (int)lb, b, (int)la, a);
         } else if (la != lb || memcmp(a, b, la) != 0) {
             st = sb_error_set(err, SB_ERR_INVALID_ARG, "branch %s: made with other parameters than "
                               "this quench (%.*s, here %.*s); only T_q may differ", path, (int)lb, b,
@@ -337,10 +356,13 @@ static sb_status branch_setup(const sb_quench_options *o, const char *restart, s
     free(want);
     free(have);
     if (st != SB_OK) return st;
-    const double top = o->swap_anneal ? o->swap_temp : o->melt_temp;
+    if (annealed && !(swap_branch == tq_branch))
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "branch %s: it anneals at %g K, not at its "
+                            "T_q %g K", o->branch_from, swap_branch, tq_branch);
+    const double top = o->swap_anneal && !annealed ? o->swap_temp : o->melt_temp;
     if (!(tq_branch >= o->tq && tq_branch <= top))
         return sb_error_set(err, SB_ERR_INVALID_ARG, "branch %s: its T_q %g K is not on this "
-                            "quench's final cooling ramp (%g K down to %g K)", o->branch_from,
+                            "quench's cooling ramp (%g K down to %g K)", o->branch_from,
                             tq_branch, top, o->tq);
     return copy_file(from, restart, err);
 }
@@ -381,6 +403,7 @@ typedef struct quench_job {
     const sb_quench_options *opt;
     char log[QUENCH_PATH], params[QUENCH_PATH], restart[QUENCH_PATH], restart_tmp[QUENCH_PATH];
     char done[QUENCH_PATH], json[QUENCH_PATH];
+    char cooled[QUENCH_PATH]; /* swap_anneal: the state at the end of the first cooling */
     bool from_restart;
 } quench_job;
 
@@ -535,6 +558,12 @@ static sb_status quench_run(sb_engine *e, void *arg, void *result, sb_error *err
     for (int k = 0; k < nstage; k++) {
         const quench_stage *s = &stage[k];
         if (step >= s->end) continue;
+        /* Entering the swap anneal: the checkpoint is the end of the cooling from the melt
+         * (written before that stage's fix was removed, so it carries the thermostat state).
+         * Kept as the branch point of colder annealed glasses (branch_setup). */
+        if (s->swap && step == s->begin && sb_engine_rank(e) == 0 &&
+            (st = copy_file(qj->restart, qj->cooled, err)))
+            return st;
         if ((st = sb_engine_command(e, err, "fix sb_npt%d all npt temp %.17g %.17g %.17g iso 0 0 %.17g",
                                     k, s->t0, s->t1, o->tdamp, o->pdamp)))
             return st;
@@ -638,6 +667,7 @@ sb_status sb_quench(const sb_quench_options *o, sb_quench_result *res, sb_error 
         (st = sb_path_join(qj.restart_tmp, sizeof qj.restart_tmp, o->run_dir, "quench.restart.tmp",
                            err)) ||
         (st = sb_path_join(qj.done, sizeof qj.done, o->run_dir, "quench.done", err)) ||
+        (st = sb_path_join(qj.cooled, sizeof qj.cooled, o->run_dir, "quench.cooled.restart", err)) ||
         (st = json_path_for(o->output, qj.json, sizeof qj.json, err)))
         return st;
 

@@ -220,6 +220,53 @@ Test(engine_quench, branch_continues_a_hotter_quench, .timeout = 300)
     sb_structure_free(&g);
 }
 
+/* Swap-annealed glasses of a T_q sweep, each held at its own T_q: the colder one shares the
+ * hotter one's cooling from the melt (its state where its anneal began), then cools on and
+ * runs its own anneal. */
+Test(engine_quench, annealed_branch_shares_the_cooling, .timeout = 300)
+{
+    char hot_dir[4096], cold_dir[4096], bad_dir[4096], hot_out[4200], cold_out[4200], bad_out[4200];
+    tmp_dir(hot_dir, sizeof hot_dir, "abranch_hot");
+    tmp_dir(cold_dir, sizeof cold_dir, "abranch_cold");
+    tmp_dir(bad_dir, sizeof bad_dir, "abranch_bad");
+    sb_quench_options hot = fast_options(hot_dir, hot_out, sizeof hot_out);
+    hot.tq = hot.swap_temp = 800;
+    hot.swap_anneal = true;
+    hot.swap_time = 1.0;
+    sb_error err;
+    sb_quench_result rh, rc;
+    cr_assert_eq(sb_quench(&hot, &rh, &err), SB_OK, "%s", err.msg);
+    char cooled[4200];
+    snprintf(cooled, sizeof cooled, "%s/quench.cooled.restart", hot_dir);
+    cr_assert(sb_file_exists(cooled), "the end of the cooling was not kept");
+
+    sb_quench_options bad = fast_options(bad_dir, bad_out, sizeof bad_out);
+    bad.tq = bad.swap_temp = 500;
+    bad.swap_anneal = true;
+    bad.swap_time = 2.0;
+    bad.branch_from = hot_dir;
+    cr_expect_eq(sb_quench(&bad, &rc, &err), SB_ERR_INVALID_ARG);
+    cr_expect(strstr(err.msg, "anneal") != NULL, "%s", err.msg);
+
+    sb_quench_options cold = fast_options(cold_dir, cold_out, sizeof cold_out);
+    cold.tq = cold.swap_temp = 500;
+    cold.swap_anneal = true;
+    cold.swap_time = 1.0;
+    cold.branch_from = hot_dir;
+    cr_assert_eq(sb_quench(&cold, &rc, &err), SB_OK, "%s", err.msg);
+    /* Run: 800 K -> 500 K at 1e14 K/s (3 ps = 1500 steps) and the 1 ps anneal (500 steps);
+     * the schedule: the hotter glass's melt and cooling to 800 K (its anneal excluded) too. */
+    cr_expect_eq(rc.md_steps_run, 2000, "ran %lld MD steps", (long long)rc.md_steps_run);
+    cr_expect_eq(rc.md_steps, rh.md_steps - 500 + 2000, "%lld vs %lld", (long long)rc.md_steps,
+                 (long long)rh.md_steps);
+    sb_structure g = SB_STRUCTURE_INIT;
+    cr_assert_eq(sb_read_lammps_data(cold_out, &g, &err), SB_OK, "%s", err.msg);
+    cr_expect_eq(g.n, 256);
+    cr_expect(sbt_min_pair_distance(&g) > 2.0);
+    cr_expect(fabs(rc.pe_per_atom - (-4.85)) < 0.05, "energy %.4f", rc.pe_per_atom);
+    sb_structure_free(&g);
+}
+
 Test(engine_quench, validation_before_lammps)
 {
     sb_quench_options o = sb_quench_options_default();
