@@ -29,7 +29,7 @@ static const char usage[] =
     "  -k, --orientation K        loading orientation 0..23 (default 0)\n"
     "      --shear-step S         AQS strain step (default 1e-3)\n"
     "      --max-strain E         band strain and end of the shear (default 0.20)\n"
-    "      --minimizer cg|fire|lbfgs  AQS minimiser (default cg)\n"
+    "      --minimizer cg|fire|lbfgs  AQS minimiser (default lbfgs)\n"
     "      --melt-time PS         quench melt time (default 10 ps)\n"
     "      --anneal PS            hold each glass at its T_q for PS ps with Cu/Zr swap Monte\n"
     "                             Carlo before minimising (relaxes it as a slower cooling\n"

@@ -34,7 +34,7 @@ static const char usage[] =
     "      --vflex-sampling PS   sampling window per run, ps (4)\n"
     "      --no-run              only use finished runs; skip the others\n"
     "      --step D              strain step of new runs (default 1e-3)\n"
-    "      --minimizer cg|fire|lbfgs  minimiser of new runs (cg)\n"
+    "      --minimizer cg|fire|lbfgs  minimiser of new runs (lbfgs)\n"
     "      --ftol F              force tolerance of new runs (1e-8)\n"
     "      --band-strain G       strain that locates the band (0.20)\n"
     "      --f-top F             highly deformed fraction (0.01)\n"

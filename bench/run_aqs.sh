@@ -5,7 +5,7 @@
 # on the same glass, same step, to the same strain, in one run: the two start together, one
 # core each. Then NREP re-shuffled shearband replicas (`shearband ensemble --shuffles NREP`,
 # two at a time under mpirun when it is there) give the spread of the yield stress that atom
-# order alone causes. See bench/README-aqs.md.
+# order alone causes (with the timed run's SB_ARGS). See bench/README-aqs.md.
 #
 # Resumable: a finished timed pair in OUT (both .wall files) is kept and only the report is
 # redone; the replicas are an ensemble, which never redoes a finished run. Delete OUT to
@@ -63,8 +63,9 @@ np=${NP:-2}
 launch=()
 if (( np > 1 )) && command -v mpirun >/dev/null; then launch=(mpirun --allow-run-as-root -np "$np"); fi
 if (( nrep > 0 )); then
+  # shellcheck disable=SC2086 # the replicas use the timed run's recipe
   "${launch[@]}" "$sb" ensemble "$glass" -d "$out/reps" --shuffles "$nrep" --step "$step" \
-    --max-strain "$max" --save "${SAVE:-$max}" --no-figure > "$out/reps.out" 2>&1
+    --max-strain "$max" --save "${SAVE:-$max}" ${SB_ARGS:-} --no-figure > "$out/reps.out" 2>&1
 fi
 nstd=${NSTD:-0}
 if (( nstd > 0 )); then

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Two AQS recipes over the loading orientations of one glass: shearband's defaults
-# (extrapolated start, CG with the forcezero line search) against the standard recipe
-# (affine start, CG with the quadratic line search, ftol 1e-8: lmp's algorithm, run by
-# shearband so that both sides share everything else).
+# Two AQS recipes over the loading orientations of one glass: recipe A (shearband's
+# defaults, L-BFGS from the affine start, or the options in A_ARGS) against the standard
+# recipe B (affine start, CG with the quadratic line search, ftol 1e-8: lmp's algorithm, run
+# by shearband so that both sides share everything else).
 #
 # The 24 orientations are 12 distinct loadings: K and its partner K^3 differ by a 180-degree
 # turn about Z ((n, s) -> (-n, -s), METHOD.md section 3). Both recipes run one orientation
@@ -16,7 +16,8 @@
 # Environment: OUT=recipes STEP=1e-3 MAX=0.20 SAVE=0.10,0.20 SLAB=8 FTOP=0.05 (the band
 # locator at 864 atoms: the paper's 19 A slab is 76 % of that box), ORIENT=0,1,4,5,8,9,
 # 12,13,16,17,20,21 (the distinct loadings; "all" adds the partners), SHUF_ORIENT=5,8 and
-# NSHUF=2 (re-shuffled replicas, 0 = none), REPORT_ONLY=1 skips the runs. Resumable: the
+# NSHUF=2 (re-shuffled replicas, 0 = none), A_ARGS="..." recipe A's options and A_NAME
+# its name in the report (default: the defaults), REPORT_ONLY=1 skips the runs. Resumable: the
 # ensembles never redo a finished run; to read unfinished ones, rewrite their summaries
 # (`shearband ensemble ... --summarize` with the same options) and use REPORT_ONLY=1.
 set -euo pipefail
@@ -33,26 +34,29 @@ shuf_orient=${SHUF_ORIENT:-5,8}; nshuf=${NSHUF:-2}
 mkdir -p "$out"
 export OMP_NUM_THREADS=1
 common=(--step "$step" --max-strain "$max" --save "$save" --slab-width "$slab" --f-top "$ftop")
-standard=(--linesearch quadratic --extrapolate 0)
+standard=(--minimizer cg --linesearch quadratic --extrapolate 0)
+read -r -a recipe_a <<<"${A_ARGS:-}"
+aname=${A_NAME:-defaults}
 
 echo "AQS recipes, to $max in steps of $step, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "Glass: $glass ($(awk '/ atoms$/ { print $1; exit }' "$glass") atoms); band: slab $slab A, top $ftop"
 if [[ -z ${REPORT_ONLY:-} ]]; then
   # One core each, started together; then the re-shuffled replicas, one recipe per core.
-  "$sb" ensemble "$glass" -d "$out/A-defaults" --orientations "$orient" "${common[@]}" > "$out/A.log" 2>&1 &
+  "$sb" ensemble "$glass" -d "$out/A-defaults" --orientations "$orient" "${common[@]}" ${recipe_a[@]+"${recipe_a[@]}"} \
+    > "$out/A.log" 2>&1 &
   "$sb" ensemble "$glass" -d "$out/B-standard" --orientations "$orient" "${common[@]}" "${standard[@]}" \
     > "$out/B.log" 2>&1 &
   wait
   if (( nshuf > 0 )); then
     "$sb" ensemble "$glass" -d "$out/A-shuffled" --orientations "$shuf_orient" --shuffles "$nshuf" \
-      "${common[@]}" > "$out/A-shuf.log" 2>&1 &
+      "${common[@]}" ${recipe_a[@]+"${recipe_a[@]}"} > "$out/A-shuf.log" 2>&1 &
     "$sb" ensemble "$glass" -d "$out/B-shuffled" --orientations "$shuf_orient" --shuffles "$nshuf" \
       "${common[@]}" "${standard[@]}" > "$out/B-shuf.log" 2>&1 &
     wait
   fi
 fi
 
-# One line per finished run: recipe (A defaults, B standard) orientation shuffle_seed
+# One line per finished run: recipe (A, B standard) orientation shuffle_seed
 # yield_GPa strain_at_yield axis centre_A z evaluations_to_0.10 evaluations_total seconds
 rows=$out/runs.txt
 : > "$rows"
@@ -70,7 +74,7 @@ for r in A-defaults B-standard A-shuffled B-shuffled; do
 done
 box=$(awk '/xlo xhi/ { print $2 - $1; exit }' "$glass")
 
-awk -v box="$box" -v slab="$slab" '
+awk -v box="$box" -v slab="$slab" -v aname="$aname" '
   { R = $1; k = $2; sd = $3; key = R SUBSEP k SUBSEP sd
     have[key] = 1; y[key] = $4; ax[key] = $6; c[key] = $7; z[key] = $8
     e10[key] = $9; eall[key] = $10; s[key] = $11 }
@@ -93,11 +97,11 @@ awk -v box="$box" -v slab="$slab" '
     if (n < 2) { print "run_recipes.sh: fewer than two orientations run by both recipes" > "/dev/stderr"; exit 1 }
     printf "\n%d orientations run by both recipes\n\n", n
     printf "| recipe | force evaluations to 10 %% | to %s | wall (s) |\n|---|---|---|---|\n", "the end"
-    printf "| defaults | %d | %d | %.0f |\n| standard | %d | %d | %.0f |\n", E10["A"], E["A"], S["A"], E10["B"], E["B"], S["B"]
-    printf "| **ratio standard / defaults** | **%.2f** | **%.2f** | **%.2f** |\n", E10["B"] / E10["A"], E["B"] / E["A"], S["B"] / S["A"]
+    printf "| %s | %d | %d | %.0f |\n| standard | %d | %d | %.0f |\n", aname, E10["A"], E["A"], S["A"], E10["B"], E["B"], S["B"]
+    printf "| **ratio standard / %s** | **%.2f** | **%.2f** | **%.2f** |\n", aname, E10["B"] / E10["A"], E["B"] / E["A"], S["B"] / S["A"]
     # Per loading: the distinct orientation of each pair (its partner where the distinct one is missing).
     printf "\nPer loading (orientation; partner in brackets where run): yield stress (GPa) and band (axis:centre A, z)\n\n"
-    printf "| loading | defaults | standard | same band? |\n|---|---|---|---|\n"
+    printf "| loading | %s | standard | same band? |\n|---|---|---|---|\n", aname
     for (k = 0; k < 24; k++) {
       if (k % 4 > 1) continue
       p = k + 3 - 2 * (k % 4)            # k ^ 3 for k mod 4 in {0, 1}
@@ -119,14 +123,14 @@ awk -v box="$box" -v slab="$slab" '
       }
     }
     m = dsum / L; se = sqrt((dsq / L - m * m) / (L - 1))
-    printf "\n%d loadings. Yield stress, defaults - standard: mean %+.1f MPa, standard error %.1f MPa; identical (< 1 MPa) in %d\n", \
-      L, 1e3 * m, 1e3 * se, ident
+    printf "\n%d loadings. Yield stress, %s - standard: mean %+.1f MPa, standard error %.1f MPa; identical (< 1 MPa) in %d\n", \
+      L, aname, 1e3 * m, 1e3 * se, ident
     mz = zsum / L; sez = sqrt((zsq / L - mz * mz) / (L - 1))
-    printf "Band: found in %d (defaults) and %d (standard) of %d; mean z %.2f and %.2f, paired difference %+.2f +- %.2f; same band in %d of %d\n", \
-      fa, fb, L, za / L, zb / L, mz, sez, sameAB, L
+    printf "Band: found in %d (%s) and %d (standard) of %d; mean z %.2f and %.2f, paired difference %+.2f +- %.2f; same band in %d of %d\n", \
+      fa, aname, fb, L, za / L, zb / L, mz, sez, sameAB, L
     for (Ri = 0; Ri < 2; Ri++) {
       R = Ri ? "B" : "A"
-      if (np[R]) printf "Partners (%s): %d pairs, largest yield difference %.3f MPa, same band in %d\n", Ri ? "standard" : "defaults", np[R], 1e3 * pmax[R], psame[R]
+      if (np[R]) printf "Partners (%s): %d pairs, largest yield difference %.3f MPa, same band in %d\n", Ri ? "standard" : aname, np[R], 1e3 * pmax[R], psame[R]
     }
     # Re-shuffled replicas: every run of an orientation that has any.
     printf "\nRe-shuffled atom orders (seed none = the unshuffled run):\n\n| recipe | orientation | seed | yield (GPa) | band | z |\n|---|---|---|---|---|---|\n"
@@ -137,9 +141,9 @@ awk -v box="$box" -v slab="$slab" '
         for (key in have) {
           split(key, f, SUBSEP)
           if (f[1] != R || f[2] != k || f[3] == "none") continue
-          if (!shown && have[K(R, k)]) printf "| %s | %d | none | %.3f | %s:%.1f | %.1f |\n", Ri ? "standard" : "defaults", k, y[K(R, k)], ax[K(R, k)], c[K(R, k)], z[K(R, k)]
+          if (!shown && have[K(R, k)]) printf "| %s | %d | none | %.3f | %s:%.1f | %.1f |\n", Ri ? "standard" : aname, k, y[K(R, k)], ax[K(R, k)], c[K(R, k)], z[K(R, k)]
           shown = 1
-          printf "| %s | %d | %s | %.3f | %s:%.1f | %.1f |\n", Ri ? "standard" : "defaults", k, f[3], y[key], ax[key], c[key], z[key]
+          printf "| %s | %d | %s | %.3f | %s:%.1f | %.1f |\n", Ri ? "standard" : aname, k, f[3], y[key], ax[key], c[key], z[key]
         }
         if (shown) shuffled[k] = 1
       }
@@ -180,14 +184,14 @@ set grid ytics
 set offsets 0, 0, graph 0.08, graph 0.08
 set ylabel "largest shear stress (GPa)"
 set title "$(basename "$glass"): two AQS recipes per loading (small: partner / re-shuffled runs)"
-plot "$out/fig.txt" using (strcol(1) eq "A" && \$6 == 0 ? \$2 : NaN):3 pt 7 ps 1.4 lc rgb "#1f77b4" title "defaults", \
+plot "$out/fig.txt" using (strcol(1) eq "A" && \$6 == 0 ? \$2 : NaN):3 pt 7 ps 1.4 lc rgb "#1f77b4" title "$aname", \
      "" using (strcol(1) eq "B" && \$6 == 0 ? \$2 : NaN):3 pt 5 ps 1.4 lc rgb "#2ca02c" title "standard recipe", \
      "" using (strcol(1) eq "A" && \$6 == 1 ? \$2 : NaN):3 pt 7 ps 0.6 lc rgb "#1f77b4" notitle, \
      "" using (strcol(1) eq "B" && \$6 == 1 ? \$2 : NaN):3 pt 5 ps 0.6 lc rgb "#2ca02c" notitle
 set title "band: signed centre (vertical < 0, horizontal > 0); open: no band"
 set ylabel "band centre (A)"
 set xlabel "loading (orientations K, K^3)"
-plot "$out/fig.txt" using (strcol(1) eq "A" && \$6 == 0 ? \$2 : NaN):4 pt 7 ps 1.4 lc rgb "#1f77b4" title "defaults", \
+plot "$out/fig.txt" using (strcol(1) eq "A" && \$6 == 0 ? \$2 : NaN):4 pt 7 ps 1.4 lc rgb "#1f77b4" title "$aname", \
      "" using (strcol(1) eq "B" && \$6 == 0 ? \$2 : NaN):4 pt 5 ps 1.4 lc rgb "#2ca02c" title "standard recipe", \
      "" using (strcol(1) eq "A" && \$6 == 1 ? \$2 : NaN):4 pt 7 ps 0.6 lc rgb "#1f77b4" notitle, \
      "" using (strcol(1) eq "B" && \$6 == 1 ? \$2 : NaN):4 pt 5 ps 0.6 lc rgb "#2ca02c" notitle, \

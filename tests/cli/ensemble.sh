@@ -18,7 +18,12 @@ msg=$("$SB" ensemble "$GLASS" -d e --seeds 1,2,1 2>&1); [ $? -eq 1 ] || fail "du
 echo "$msg" | grep -q "seed 1 given twice" || fail "message should name the seed: $msg"
 msg=$("$SB" ensemble "$GLASS" -d e --save 0.1 --band-strain 0.2 2>&1); [ $? -eq 1 ] || fail "unsaved band strain should exit 1"
 echo "$msg" | grep -q -- "--save" || fail "message should name --save: $msg"
+msg=$("$SB" ensemble "$GLASS" -d e --ranks-per-run 2 2>&1); [ $? -eq 1 ] || fail "L-BFGS on 2 ranks per run should exit 1"
+echo "$msg" | grep -q -- "--minimizer cg" || fail "message should say to use cg: $msg"
 [ ! -e e/runs ] || fail "nothing may be created when validation fails"
+mkdir -p r
+"$SB" ensemble "$GLASS" -d r --ranks-per-run 2 --minimizer cg --shuffles 1 --summarize > /dev/null 2>&1; \
+    [ $? -ne 2 ] && [ -f r/ensemble.csv ] || fail "cg on 2 ranks per run should pass validation"
 
 mkdir -p s
 msg=$("$SB" ensemble "$GLASS" -d s --shuffles 3 --summarize 2>&1); [ $? -eq 0 ] || fail "summarize: $msg"

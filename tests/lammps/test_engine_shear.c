@@ -80,7 +80,10 @@ Test(engine_shear, elastic_start_modulus_and_energy_derivative, .timeout = 600)
     const double vol_per_atom = sb_cell_volume(&g.cell) / (double)g.n;
     for (size_t k = 0; k < n; k++) {
         cr_expect(fabs(rows[5 * k] - 1e-3 * (double)k) < 1e-12, "strain of row %zu", k);
-        cr_expect(rows[5 * k + 3] >= 1 && rows[5 * k + 4] >= rows[5 * k + 3], "iterations/evals");
+        /* The reference minimum of the already minimised glass may need no iteration; every
+         * strained step does. */
+        cr_expect(rows[5 * k + 3] >= (k ? 1 : 0) && rows[5 * k + 4] >= rows[5 * k + 3],
+                  "row %zu: %.0f iterations, %.0f evaluations", k, rows[5 * k + 3], rows[5 * k + 4]);
     }
     /* tau = (1/V) dE/dgamma: central difference of the energy per atom. */
     for (size_t k = 0; k + 1 < n; k++) {
@@ -92,7 +95,7 @@ Test(engine_shear, elastic_start_modulus_and_energy_derivative, .timeout = 600)
     }
     cr_expect(r.shear_modulus > 15 && r.shear_modulus < 40, "G = %.2f GPa", r.shear_modulus);
     cr_expect(r.steps == 4 && r.steps_run == 4);
-    fprintf(stderr, "shear 864 atoms, 4 steps of 1e-3 (cg, ftol 1e-8): G = %.2f GPa, %.3f s/step, "
+    fprintf(stderr, "shear 864 atoms, 4 steps of 1e-3 (defaults, ftol 1e-8): G = %.2f GPa, %.3f s/step, "
             "%.0f force evaluations/step\n", r.shear_modulus, r.seconds_per_step,
             (double)r.force_evals / 5.0);
     free(rows);
@@ -180,8 +183,9 @@ Test(engine_shear, stopped_and_resumed_equals_uninterrupted, .timeout = 600)
     tmp_dir(d1, sizeof d1, "straight");
     tmp_dir(d2, sizeof d2, "resumed");
     sb_shear_options o = quick(d1);
-    /* Segments [0] [1 2 3] [4 5 6]: steps 3 and 6 start from an extrapolated guess (the
-     * default), whose history must survive the interruption. */
+    /* Segments [0] [1 2 3] [4 5 6]: steps 3 and 6 start from an extrapolated guess, whose
+     * history must survive the interruption (with the default L-BFGS minimiser). */
+    o.extrapolate = 1.0;
     o.max_strain = 0.006;
     o.checkpoint_every = 3;
     o.nsave = 1;
@@ -246,6 +250,7 @@ static void against_standard(const char *name, sb_shear_options candidate, doubl
     tmp_dir(d2, sizeof d2, n2);
     sb_shear_options o = quick(d1);
     o.max_strain = max_strain;
+    o.minimizer = SB_MIN_CG;
     o.extrapolate = 0.0;
     o.linesearch = SB_LINE_QUADRATIC;
     sb_shear_result r1, r2;
@@ -278,13 +283,17 @@ static void against_standard(const char *name, sb_shear_options candidate, doubl
     sb_structure_free(&g);
 }
 
-/* The accelerated defaults (extrapolated start, forcezero line search) against the standard
- * recipe: the same minima in the elastic range (both converge from nearby starts), with
- * fewer force evaluations in the steps that can use the extrapolation (2-5). */
+/* The older accelerated recipe (CG, extrapolated start, forcezero line search) against the
+ * standard recipe: the same minima in the elastic range (both converge from nearby starts),
+ * with fewer force evaluations in the steps that can use the extrapolation (2-5). */
 Test(engine_shear, accelerated_equals_standard_recipe, .timeout = 600)
 {
+    sb_shear_options o = quick(NULL);
+    o.minimizer = SB_MIN_CG;
+    o.linesearch = SB_LINE_FORCEZERO;
+    o.extrapolate = 1.0;
     uint64_t ea, eb;
-    against_standard("accelerated", quick(NULL), 0.005, 1e-4, 1e-8, 2, &ea, &eb);
+    against_standard("accelerated", o, 0.005, 1e-4, 1e-8, 2, &ea, &eb);
     cr_expect(eb * 3 < ea * 2, "accelerated %llu force evaluations vs standard %llu (steps 2-5)",
               (unsigned long long)eb, (unsigned long long)ea);
     fprintf(stderr, "AQS 864 atoms, steps 2-5 of 1e-3: standard recipe %llu force evaluations, "
