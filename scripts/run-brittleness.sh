@@ -8,12 +8,12 @@
 # Size and schedule this 2-core machine affords: Cu50Zr50, 4000 atoms, melt 2000 K for
 # 10 ps, cool at 1e13 K/s to T_q, hold 100 ps at T_q with Cu/Zr swap Monte Carlo
 # (`--anneal`: at this rate T_q alone hardly changes the glass), minimise; shear in
-# orientation 0 to 20 %. Estimated, not yet measured: ~25 min of MD (2.96 us per
-# atom-step, examples/README.md) and ~25-35 min of AQS (the survey runs) per glass on one
-# core, 4-5 core-hours for the five T_q. Resumable: finished glasses and shears are reused, so the
-# script can be stopped and started again; when the CNN model exists (models/cnn.sbnn) a
-# re-run recomputes Delta with it at no MD cost. Until then Delta is that of the local
-# density (`-i rho`), which only lets the MD go ahead.
+# orientation 0 to 20 %. The glasses share one melt and one cooling (each colder one
+# branches off where the next hotter one's hold began), so the MD is 145 ps of melt and
+# cooling plus five 100 ps holds, ~320,000 steps of 4000 atoms: ~2 core-hours at the
+# 18-25 ms per step of this machine, plus ~25 min of AQS per glass. Resumable: finished
+# glasses and shears are reused, so the script can be stopped and started again, and a
+# re-run with another indicator recomputes Delta at no MD cost.
 # Environment: SB (default build/shearband), SB_DATA (work folder, default data/), TQ
 # (default 650,700,750,850,1000), INDICATOR (cnn when models/cnn.sbnn exists, else rho;
 # or svm, gnn with their bundled models, ffb, rho: a re-run with another indicator
