@@ -561,7 +561,7 @@ static sb_status quench_run(sb_engine *e, void *arg, void *result, sb_error *err
         /* Entering the swap anneal: the checkpoint is the end of the cooling from the melt
          * (written before that stage's fix was removed, so it carries the thermostat state).
          * Kept as the branch point of colder annealed glasses (branch_setup). */
-        if (s->swap && step == s->begin && sb_engine_rank(e) == 0 &&
+        if (s->swap && step == s->begin && sb_engine_rank(e) == 0 && sb_file_exists(qj->restart) &&
             (st = copy_file(qj->restart, qj->cooled, err)))
             return st;
         if ((st = sb_engine_command(e, err, "fix sb_npt%d all npt temp %.17g %.17g %.17g iso 0 0 %.17g",
