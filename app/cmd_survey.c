@@ -42,7 +42,8 @@ static const char usage[] =
     "      --dfs-width W         indicator slab width w_DFS, A (19)\n"
     "      --z-min Z             no-band rule: z-score of the peak (5)\n"
     "      --concentration-min C no-band rule: concentration of the peak (0.3)\n"
-    "      --bootstrap N         resamples for the confidence interval (10000)\n"
+    "      --bootstrap N         resamples for the confidence interval (10000; whole\n"
+    "                            loadings are drawn: a glass with both partner orientations)\n"
     "      --level L             confidence level (0.95)\n"
     "      --no-figures          skip the figures\n"
     "  -h, --help                this text\n";
@@ -223,7 +224,7 @@ int cmd_survey(int argc, char **argv)
             printf("survey: %zu cases, %zu with a band, %zu without (excluded), %zu skipped (no run)\n", sum.cases,
                    sum.with_band, sum.without_band, sum.skipped);
             for (int s = 0; s < o.nsources; s++)
-                printf("  %-6s mean gamma %.3f  [%.3f, %.3f] (%.0f %% bootstrap CI)\n", o.sources[s].info->name,
+                printf("  %-6s mean gamma %.3f  [%.3f, %.3f] (%.0f %% bootstrap CI over loadings)\n", o.sources[s].info->name,
                        sum.mean[s], sum.ci_lo[s], sum.ci_hi[s], 100 * o.ci_level);
             printf("results in %s/\n", out_dir);
         }

@@ -46,14 +46,25 @@ sb_status sb_gamma(const double *profile_x, size_t nx, const double *profile_y, 
  * a seeded generator (same seed, same interval). */
 typedef struct sb_gamma_summary {
     size_t n;
+    size_t nclusters; /* the units resampled (n when every case is its own) */
     double mean;
-    double stderr_mean;
+    double stderr_mean; /* over clusters: the spread of cluster means, size-weighted */
     double ci_lo, ci_hi;
     double level;
 } sb_gamma_summary;
 
 sb_status sb_gamma_summarize(const double *gamma, size_t n, double level, size_t resamples,
                              uint64_t seed, sb_gamma_summary *out, sb_error *err);
+
+/* The same with correlated cases: cluster[k] names case k's cluster (any labels; cases of
+ * one label belong together), and the bootstrap draws whole clusters with replacement (the
+ * mean of a resample: all its cases pooled). A survey's two partner orientations load a
+ * glass identically and form one cluster, so its interval reflects the number of distinct
+ * loadings rather than of runs. cluster = NULL, or all labels distinct, gives exactly
+ * sb_gamma_summarize. */
+sb_status sb_gamma_summarize_clustered(const double *gamma, const uint64_t *cluster, size_t n,
+                                       double level, size_t resamples, uint64_t seed,
+                                       sb_gamma_summary *out, sb_error *err);
 
 /* Empirical CDF: sorts a copy of gamma into sorted[n]; C(sorted[k]) = (k+1)/n. */
 sb_status sb_gamma_cdf(const double *gamma, size_t n, double *sorted, sb_error *err);

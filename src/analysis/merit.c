@@ -71,33 +71,79 @@ static double quantile_sorted(const double *v, size_t n, double q)
 sb_status sb_gamma_summarize(const double *gamma, size_t n, double level, size_t resamples,
                              uint64_t seed, sb_gamma_summary *out, sb_error *err)
 {
+    return sb_gamma_summarize_clustered(gamma, NULL, n, level, resamples, seed, out, err);
+}
+
+sb_status sb_gamma_summarize_clustered(const double *gamma, const uint64_t *cluster, size_t n,
+                                       double level, size_t resamples, uint64_t seed,
+                                       sb_gamma_summary *out, sb_error *err)
+{
     memset(out, 0, sizeof *out);
     if (n == 0) return sb_error_set(err, SB_ERR_INVALID_ARG, "no cases to summarise");
     if (!(level > 0.0 && level < 1.0))
         return sb_error_set(err, SB_ERR_INVALID_ARG, "confidence level %g not in (0,1)", level);
     if (resamples < 10)
         return sb_error_set(err, SB_ERR_INVALID_ARG, "need at least 10 bootstrap resamples");
+    /* Clusters in order of first appearance: their labels, gamma sums and sizes (O(n m),
+     * for the tens to hundreds of cases of a survey). */
+    double *csum = malloc(n * sizeof *csum), *means = malloc(resamples * sizeof *means);
+    size_t *csize = malloc(n * sizeof *csize);
+    uint64_t *label = malloc(n * sizeof *label);
+    if (!csum || !csize || !label || !means) {
+        free(csum);
+        free(csize);
+        free(label);
+        free(means);
+        return sb_error_set(err, SB_ERR_NOMEM, "cannot allocate bootstrap resamples");
+    }
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++) {
+        size_t c = 0;
+        if (cluster)
+            while (c < m && label[c] != cluster[k]) c++;
+        else
+            c = m;
+        if (c == m) {
+            label[m] = cluster ? cluster[k] : k;
+            csum[m] = 0.0;
+            csize[m++] = 0;
+        }
+        csum[c] += gamma[k];
+        csize[c]++;
+    }
     double sum = 0.0;
-    for (size_t k = 0; k < n; k++) sum += gamma[k];
+    for (size_t c = 0; c < m; c++) sum += csum[c];
     const double mean = sum / (double)n;
+    /* Standard error of the ratio estimator sum / n over m clusters (linearised): with
+     * singleton clusters the usual s / sqrt(n). */
     double ss = 0.0;
-    for (size_t k = 0; k < n; k++) ss += (gamma[k] - mean) * (gamma[k] - mean);
+    for (size_t c = 0; c < m; c++) {
+        const double r = csum[c] - mean * (double)csize[c];
+        ss += r * r;
+    }
     out->n = n;
+    out->nclusters = m;
     out->mean = mean;
-    out->stderr_mean = n > 1 ? sqrt(ss / (double)(n - 1) / (double)n) : 0.0;
+    out->stderr_mean = m > 1 ? sqrt(ss * (double)m / (double)(m - 1)) / (double)n : 0.0;
     out->level = level;
 
-    double *means = malloc(resamples * sizeof *means);
-    if (!means) return sb_error_set(err, SB_ERR_NOMEM, "cannot allocate bootstrap resamples");
     uint64_t state = seed;
     for (size_t b = 0; b < resamples; b++) {
         double s = 0.0;
-        for (size_t k = 0; k < n; k++) s += gamma[splitmix64(&state) % n];
-        means[b] = s / (double)n;
+        size_t cnt = 0;
+        for (size_t d = 0; d < m; d++) {
+            const size_t c = splitmix64(&state) % m;
+            s += csum[c];
+            cnt += csize[c];
+        }
+        means[b] = s / (double)cnt;
     }
     qsort(means, resamples, sizeof *means, cmp_double);
     out->ci_lo = quantile_sorted(means, resamples, (1.0 - level) / 2.0);
     out->ci_hi = quantile_sorted(means, resamples, 1.0 - (1.0 - level) / 2.0);
+    free(csum);
+    free(csize);
+    free(label);
     free(means);
     return SB_OK;
 }

@@ -8,7 +8,9 @@
  * varied without re-running anything (METHOD.md 9.5); (3) rotate the undeformed glass into
  * the loading frame, get each indicator's per-atom values from its source, build its
  * profiles and take gamma at the observed band. Cases without a band are kept in the table
- * and excluded from the statistics. The table is rewritten (atomically) after every case,
+ * and excluded from the statistics; the confidence intervals resample loadings (a glass and
+ * its pair of partner orientations, which load it identically), so the two runs of one
+ * loading are not counted as independent evidence. The table is rewritten (atomically) after every case,
  * so an interrupted survey shows what it has done and a re-run reuses every finished run.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -244,6 +246,7 @@ static sb_status write_summary(const sb_survey_options *opt, const sb_survey_sum
         sb_json_num(&j, "stderr", gs[s].stderr_mean);
         sb_json_num(&j, "ci_lo", gs[s].ci_lo);
         sb_json_num(&j, "ci_hi", gs[s].ci_hi);
+        sb_json_int(&j, "loadings_resampled", (int64_t)gs[s].nclusters);
         sb_json_end(&j);
     }
     sb_json_end(&j);
@@ -258,9 +261,10 @@ static sb_status render_figures(const sb_survey_options *opt, double *const *gam
     double mean[SB_SURVEY_MAX_INDICATORS], lo[SB_SURVEY_MAX_INDICATORS], hi[SB_SURVEY_MAX_INDICATORS];
     const double *curves[SB_SURVEY_MAX_INDICATORS];
     size_t counts[SB_SURVEY_MAX_INDICATORS];
-    size_t nc = 0;
+    size_t nc = 0, nload = 0;
     for (int s = 0; s < opt->nsources; s++) {
         if (ng[s] == 0) continue;
+        nload = gs[s].nclusters > nload ? gs[s].nclusters : nload;
         labels[nc] = opt->sources[s].info->name;
         curves[nc] = gam[s];
         counts[nc] = ng[s];
@@ -287,7 +291,8 @@ static sb_status render_figures(const sb_survey_options *opt, double *const *gam
     fig = NULL;
     if (rc != SB_OK) return rc;
     fo = sb_figure_options_default();
-    snprintf(title, sizeof title, "mean {/Symbol g}, %.0f %% bootstrap CI (%zu cases)", 100 * opt->ci_level, ncases);
+    snprintf(title, sizeof title, "mean {/Symbol g}, %.0f %% bootstrap CI over %zu loadings (%zu cases)",
+             100 * opt->ci_level, nload, ncases);
     fo.title = title;
     fo.ymin = 0.0;
     fo.ymax = 1.05;
@@ -368,6 +373,8 @@ sb_status sb_survey_run(const sb_survey_options *opt, sb_survey_summary *sum, sb
     size_t ng[SB_SURVEY_MAX_INDICATORS] = {0};
     sb_gamma_summary gs[SB_SURVEY_MAX_INDICATORS];
     memset(gs, 0, sizeof gs);
+    uint64_t *cluster = malloc((ncases ? ncases : 1) * sizeof *cluster);
+    if (!cluster && rc == SB_OK) rc = sb_error_set(err, SB_ERR_NOMEM, "cannot allocate case clusters");
     for (int s = 0; s < opt->nsources && rc == SB_OK; s++) {
         gam[s] = malloc((ncases ? ncases : 1) * sizeof **gam);
         if (!gam[s]) {
@@ -375,11 +382,18 @@ sb_status sb_survey_run(const sb_survey_options *opt, sb_survey_summary *sum, sb
             break;
         }
         for (size_t c = 0; c < ncases; c++)
-            if (cases[c].have_run && cases[c].found) gam[s][ng[s]++] = cases[c].gamma[s];
+            if (cases[c].have_run && cases[c].found) {
+                /* A case's loading: the glass and the pair {K, K^3} of orientations that load
+                 * it identically; the bootstrap resamples loadings, not runs. */
+                const int ko = cases[c].orientation, kp = sb_orientation_partner(ko);
+                cluster[ng[s]] = (uint64_t)cases[c].glass * SB_NUM_ORIENTATIONS + (uint64_t)(ko < kp ? ko : kp);
+                gam[s][ng[s]++] = cases[c].gamma[s];
+            }
         sum->mean[s] = sum->ci_lo[s] = sum->ci_hi[s] = NAN;
         gs[s].mean = gs[s].ci_lo = gs[s].ci_hi = gs[s].stderr_mean = NAN;
         if (ng[s] > 0) {
-            rc = sb_gamma_summarize(gam[s], ng[s], opt->ci_level, opt->bootstrap, opt->bootstrap_seed, &gs[s], err);
+            rc = sb_gamma_summarize_clustered(gam[s], cluster, ng[s], opt->ci_level, opt->bootstrap,
+                                              opt->bootstrap_seed, &gs[s], err);
             sum->mean[s] = gs[s].mean;
             sum->ci_lo[s] = gs[s].ci_lo;
             sum->ci_hi[s] = gs[s].ci_hi;
@@ -388,6 +402,7 @@ sb_status sb_survey_run(const sb_survey_options *opt, sb_survey_summary *sum, sb
     if (rc == SB_OK) rc = write_summary(opt, sum, gs, err);
     if (rc == SB_OK && opt->figures) rc = render_figures(opt, gam, ng, gs, err);
     for (int s = 0; s < opt->nsources; s++) free(gam[s]);
+    free(cluster);
     free(cases);
     return rc;
 }

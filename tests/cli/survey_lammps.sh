@@ -18,6 +18,8 @@ awk -F, 'NR > 1 { if ($3 != 1) exit 1; if ($6 <= 0 || $6 > 1 || $9 <= 0 || $9 > 
 want=$(awk -F, 'NR > 1 { s += $6; n++ } END { printf "%.6f", s / n }' out/survey.csv)
 got=$(awk '/"name": "ffb"/ { f = 1 } f && /"mean_gamma"/ { gsub(/[,]/, ""); printf "%.6f", $2; exit }' out/survey.json)
 [ "$want" = "$got" ] || fail "ffb mean gamma $got in survey.json, $want from survey.csv"
+# orientations 0 and 5 are two different loadings (5's partner is 6): two resampled units
+grep -q '"loadings_resampled": 2' out/survey.json || fail "survey.json: expected 2 loadings resampled"
 for f in gamma_cdf gamma_mean; do
   for e in png svg gp dat; do [ -s "out/$f.$e" ] || fail "missing out/$f.$e"; done
 done

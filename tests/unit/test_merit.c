@@ -114,6 +114,41 @@ Test(merit, bootstrap_is_deterministic_per_seed)
     cr_assert(a.ci_lo >= 0.4 && a.ci_hi <= 1.0);
 }
 
+/* Clusters: distinct labels reproduce the plain bootstrap exactly; a survey in which every
+ * case is run twice (two identical partner cases) has the interval of the single cases when
+ * the pairs are clustered, while treating the copies as independent cases narrows it by
+ * ~sqrt(2) -- the error the clustering exists to avoid. */
+Test(merit, clustered_bootstrap_resamples_whole_clusters)
+{
+    enum { N = 60 };
+    double g[N], g2[2 * N];
+    uint64_t own[N], pair[2 * N];
+    for (int k = 0; k < N; k++) {
+        g[k] = uniform();
+        own[k] = 1000 + 7 * (uint64_t)k; /* any distinct labels */
+        g2[2 * k] = g2[2 * k + 1] = g[k];
+        pair[2 * k] = pair[2 * k + 1] = (uint64_t)k;
+    }
+    sb_gamma_summary a, b, c, d;
+    cr_assert_eq(sb_gamma_summarize(g, N, 0.95, 4000, 3, &a, NULL), SB_OK);
+    cr_assert_eq(sb_gamma_summarize_clustered(g, own, N, 0.95, 4000, 3, &b, NULL), SB_OK);
+    cr_expect_eq(b.nclusters, N);
+    cr_expect(a.ci_lo == b.ci_lo && a.ci_hi == b.ci_hi && a.stderr_mean == b.stderr_mean,
+              "distinct labels must give the plain bootstrap");
+    cr_assert_eq(sb_gamma_summarize_clustered(g2, pair, 2 * N, 0.95, 4000, 3, &c, NULL), SB_OK);
+    cr_expect_eq(c.n, 2 * N);
+    cr_expect_eq(c.nclusters, N);
+    cr_expect_float_eq(c.mean, a.mean, 1e-14);
+    cr_expect_float_eq(c.stderr_mean, a.stderr_mean, 1e-14);
+    /* Each drawn pair contributes twice its single value over twice the count: the same
+     * resample means as the single cases, so the same interval. */
+    cr_expect_float_eq(c.ci_lo, a.ci_lo, 1e-12);
+    cr_expect_float_eq(c.ci_hi, a.ci_hi, 1e-12);
+    cr_assert_eq(sb_gamma_summarize(g2, 2 * N, 0.95, 4000, 3, &d, NULL), SB_OK);
+    const double ratio = (a.ci_hi - a.ci_lo) / (d.ci_hi - d.ci_lo);
+    cr_expect(fabs(ratio - sqrt(2.0)) < 0.15, "unclustered copies narrow the interval by %g", ratio);
+}
+
 Test(merit, cdf_and_delta)
 {
     const double g[] = {0.9, 0.2, 0.5};
