@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# AQS simple shear, side by side: `shearband shear` (its defaults: extrapolated start,
-# forcezero line search, CG, ftol 1e-8) against the standard recipe run by Debian's lmp
+# AQS simple shear, side by side: `shearband shear` (its defaults: L-BFGS from the affine
+# start, ftol 1e-8) against the standard recipe run by Debian's lmp
 # (aqs_standard.lmp: change_box xy delta + remap, minimize cg 1e-8 from the affine start),
 # on the same glass, same step, to the same strain, in one run: the two start together, one
 # core each. Then NREP re-shuffled shearband replicas (`shearband ensemble --shuffles NREP`,
@@ -138,7 +138,7 @@ stdplot=""
 (( ${#stdfiles[@]} > 0 )) && stdplot=', for [r=1:words(stds)] word(stds, r) every ::2 using 1:2 with lines lw 1 dt 3 lc rgb "#2ca02c" title (r == 1 ? "standard recipe in shearband, re-shuffled" : "")'
 repplot=""
 (( ${#repfiles[@]} > 0 )) && repplot=', for [r=1:words(reps)] word(reps, r) every ::2 using 1:2 with lines lw 1 dt 2 lc rgb "#1f77b4" title (r == 1 ? "shearband, re-shuffled atom orders" : "")'
-sblabel="shearband: extrapolated start, CG forcezero"
+sblabel="shearband (defaults: L-BFGS, affine start)"
 [[ -n ${SB_ARGS:-} ]] && sblabel="shearband $SB_ARGS"
 lmplabel="lmp${LMP_SF:+ -sf $LMP_SF}: affine start, CG quadratic"
 gnuplot <<GP
