@@ -33,7 +33,7 @@ static const char usage[] =
     "      --melt-time PS         quench melt time (default 10 ps)\n"
     "      --anneal PS            hold each glass at its T_q for PS ps with Cu/Zr swap Monte\n"
     "                             Carlo before minimising (relaxes it as a slower cooling\n"
-    "                             would; each glass then melts anew). Default: off\n"
+    "                             would; the cooling is still shared). Default: off\n"
     "      --width A              slab width for both DFS and the band locator (default 19)\n"
     "      --delta-threshold D    threshold to compare with before calibration (default 0.06)\n"
     "      --no-figures           skip the figure\n"

@@ -102,6 +102,7 @@ int cmd_ensemble(int argc, char **argv)
     long shuffles = 0, l;
     bool summarize = false;
     int c;
+    bool linesearch_given = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, "d:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -203,6 +204,7 @@ int cmd_ensemble(int argc, char **argv)
             else if (!strcmp(optarg, "quadratic")) so->linesearch = SB_LINE_QUADRATIC;
             else if (!strcmp(optarg, "backtrack")) so->linesearch = SB_LINE_BACKTRACK;
             else return cli_usage_error("ensemble", "--linesearch %s: use forcezero, quadratic or backtrack", optarg);
+            linesearch_given = true;
             break;
         case OPT_MINMOD: so->min_modify = optarg; break;
         case OPT_EXTRAP:
@@ -214,6 +216,10 @@ int cmd_ensemble(int argc, char **argv)
         }
     }
     if (optind != argc - 1) return cli_usage_error("ensemble", "expected exactly one GLASS file");
+    /* Said, not ignored: a line search with another minimiser would silently do nothing. */
+    if (linesearch_given && so->minimizer != SB_MIN_CG)
+        return cli_usage_error("ensemble", "--linesearch applies to --minimizer cg only (here %s)",
+                               sb_minimizer_name(so->minimizer));
     if (!o.dir) return cli_usage_error("ensemble", "-d DIR is required");
     o.seeds = seeds;
     o.argc = argc;

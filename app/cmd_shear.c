@@ -36,10 +36,11 @@ static const char usage[] =
     "      --potential FILE      EAM file (/usr/share/lammps/potentials/CuZr_mm.eam.fs)\n"
     "      --pair-style STYLE    eam/fs or eam/alloy\n"
     "      --linesearch L        CG line search: forcezero, quadratic (LAMMPS's default) or\n"
-    "                            backtrack (forcezero)\n"
+    "                            backtrack (forcezero); with --minimizer cg only\n"
     "      --extrapolate A       start each minimisation from the affine move plus A times the\n"
     "                            previous step's non-affine displacement (0 = affine only;\n"
-    "                            --minimizer cg --linesearch quadratic = the standard recipe)\n"
+    "                            --minimizer cg --linesearch quadratic --extrapolate 0 = the\n"
+    "                            standard recipe)\n"
     "      --timestep T          ps; FIRE's initial step, tmax times it the largest (0.001)\n"
     "      --min-modify \"KEYS\"   extra LAMMPS min_modify keywords (e.g. \"line forcezero\")\n"
     "      --checkpoint-every N  steps between checkpoints (100)\n"
@@ -103,6 +104,7 @@ int cmd_shear(int argc, char **argv)
     sb_shear_options o = sb_shear_options_default();
     long l;
     int c;
+    bool linesearch_given = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, "d:k:vh", longopts, NULL)) != -1) {
         switch (c) {
@@ -168,6 +170,7 @@ int cmd_shear(int argc, char **argv)
             else if (!strcmp(optarg, "quadratic")) o.linesearch = SB_LINE_QUADRATIC;
             else if (!strcmp(optarg, "backtrack")) o.linesearch = SB_LINE_BACKTRACK;
             else return cli_usage_error("shear", "--linesearch %s: use forcezero, quadratic or backtrack", optarg);
+            linesearch_given = true;
             break;
         case OPT_MINMOD: o.min_modify = optarg; break;
         case OPT_EXTRAP:
@@ -185,6 +188,10 @@ int cmd_shear(int argc, char **argv)
         }
     }
     if (optind != argc - 1) return cli_usage_error("shear", "expected exactly one GLASS file");
+    /* Said, not ignored: a line search with another minimiser would silently do nothing. */
+    if (linesearch_given && o.minimizer != SB_MIN_CG)
+        return cli_usage_error("shear", "--linesearch applies to --minimizer cg only (here %s)",
+                               sb_minimizer_name(o.minimizer));
     if (!o.run_dir) return cli_usage_error("shear", "-d RUNDIR is required");
     o.progress = cli_is_tty(STDERR_FILENO) && !o.verbose;
     o.argc = argc;

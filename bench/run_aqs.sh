@@ -14,7 +14,8 @@
 # Usage: bench/run_aqs.sh [BUILD_DIR] [GLASS]   (defaults: build, datasets/glasses/g001.data)
 # Environment: STEP=1e-3 MAX=0.10 NREP=2 OUT=aqs-bench (kept: logs, CSVs, the figure),
 # NP=2 ranks for the replica ensemble (1 = one after the other), NSTD=0 re-shuffled
-# replicas of the standard recipe run by shearband (--linesearch quadratic --extrapolate 0,
+# replicas of the standard recipe run by shearband (--minimizer cg --linesearch quadratic
+# --extrapolate 0,
 # lmp's algorithm: is lmp's curve within ITS spread?) in OUT/std-reps, SAVE=S1,S2 the
 # strains the replicas keep (default MAX; 0.10 too gives labels at the training strain),
 # LMP_SF=opt runs the peer as `lmp -sf opt` (LAMMPS's OPT pair style, which shearband uses),
@@ -70,7 +71,7 @@ fi
 nstd=${NSTD:-0}
 if (( nstd > 0 )); then
   "${launch[@]}" "$sb" ensemble "$glass" -d "$out/std-reps" --shuffles "$nstd" --step "$step" \
-    --max-strain "$max" --save "${SAVE:-$max}" --linesearch quadratic --extrapolate 0 --no-figure \
+    --max-strain "$max" --save "${SAVE:-$max}" --minimizer cg --linesearch quadratic --extrapolate 0 --no-figure \
     > "$out/std-reps.out" 2>&1
 fi
 echo "uptime after: $(uptime)"

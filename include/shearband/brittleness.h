@@ -64,8 +64,9 @@ typedef struct sb_brittleness_options {
     const char *dir;              /* everything lives here: glasses/, runs/, results */
     sb_quench_options quench;     /* template: rate, natoms, seed...; tq/run_dir/output set per glass */
     double anneal_time;           /* ps; > 0: hold each glass at its T_q for this long with
-                                     Cu/Zr swap Monte Carlo before minimising (each glass
-                                     then melts anew: no branching). 0 = off */
+                                     Cu/Zr swap Monte Carlo before minimising (the cooling
+                                     is still shared: each colder glass branches off where
+                                     the hotter one's hold began). 0 = off */
     sb_shear_options shear;       /* template: step, minimizer...; orientation/run_dir set per glass */
     int orientation;              /* loading orientation for Delta and the verification shear (0) */
     double band_strain;           /* 0.20 */

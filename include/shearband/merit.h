@@ -48,7 +48,8 @@ typedef struct sb_gamma_summary {
     size_t n;
     size_t nclusters; /* the units resampled (n when every case is its own) */
     double mean;
-    double stderr_mean; /* over clusters: the spread of cluster means, size-weighted */
+    double stderr_mean; /* over clusters, size-weighted; NaN (and the interval) when fewer
+                         * than two clusters */
     double ci_lo, ci_hi;
     double level;
 } sb_gamma_summary;

@@ -63,7 +63,11 @@ typedef struct sb_quench_options {
                                      <= swap_temp): continue ITS cooling from the end of its
                                      MD on down to this tq instead of melting again. The
                                      cooling ramp is one and the same line, T(t) = T_melt -
-                                     rate t, so a sweep over T_q costs one trajectory. */
+                                     rate t, so a sweep over T_q costs one trajectory. With
+                                     swap_anneal at this glass's own tq (swap_temp = tq),
+                                     the branch anneals at its own tq too and is continued
+                                     from where its anneal began (quench.cooled.restart);
+                                     it need not be finished. */
     bool verbose;                 /* LAMMPS screen output */
     bool progress;                /* one updating progress line on stderr */
     long max_chunks;              /* stop (SB_ERR_INTERRUPTED) after this many chunks; 0 = off */

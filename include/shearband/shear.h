@@ -72,7 +72,7 @@ typedef struct sb_shear_options {
     uint64_t shuffle_seed;   /* seed of the permutation */
     double step;             /* strain increment (1e-4) */
     double max_strain;       /* 0.20 */
-    sb_minimizer minimizer;  /* SB_MIN_CG */
+    sb_minimizer minimizer;  /* SB_MIN_LBFGS */
     sb_linesearch linesearch; /* CG only (SB_LINE_FORCEZERO) */
     double ftol;             /* eV/A (1e-8) */
     int maxiter;             /* per step (10000) */
@@ -87,7 +87,7 @@ typedef struct sb_shear_options {
     int checkpoint_every;    /* steps per segment (100) */
     double extrapolate;      /* start each minimisation from the affine move plus this
                               * factor times the previous step's non-affine displacement
-                              * (1; 0 = the standard recipe: affine move only) */
+                              * (0 = the affine move only, as the standard recipe) */
     double timestep;         /* ps; FIRE's initial step (0 = LAMMPS's default, 0.001) */
     const char *min_modify;  /* extra LAMMPS min_modify keywords, e.g. "line forcezero"
                               * or "tmax 20" (NULL = LAMMPS's defaults) */

@@ -124,8 +124,17 @@ sb_status sb_gamma_summarize_clustered(const double *gamma, const uint64_t *clus
     out->n = n;
     out->nclusters = m;
     out->mean = mean;
-    out->stderr_mean = m > 1 ? sqrt(ss * (double)m / (double)(m - 1)) / (double)n : 0.0;
     out->level = level;
+    /* One unit says nothing about the spread: no error bar rather than a zero one. */
+    if (m < 2) {
+        out->stderr_mean = out->ci_lo = out->ci_hi = NAN;
+        free(csum);
+        free(csize);
+        free(label);
+        free(means);
+        return SB_OK;
+    }
+    out->stderr_mean = sqrt(ss * (double)m / (double)(m - 1)) / (double)n;
 
     uint64_t state = seed;
     for (size_t b = 0; b < resamples; b++) {

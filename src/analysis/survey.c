@@ -61,7 +61,28 @@ typedef struct survey_case {
     double gamma[SB_SURVEY_MAX_INDICATORS];
     double pred_signed[SB_SURVEY_MAX_INDICATORS];
     double delta[SB_SURVEY_MAX_INDICATORS];
+    char recipe[96]; /* the run's AQS minimiser, line search and start (its shear.params) */
 } survey_case;
+
+/* The AQS recipe a run was made with, from its parameter record: a survey that reuses runs
+ * reports what they used, not the options it would start new runs with. */
+static void read_recipe(const char *run_dir, char *out, size_t sz)
+{
+    char path[4300], line[512], min[32] = "?", ls[32] = "?";
+    double ex = NAN;
+    snprintf(path, sizeof path, "%s/shear.params", run_dir);
+    FILE *fp = fopen(path, "r");
+    if (fp) {
+        while (fgets(line, sizeof line, fp)) {
+            if (sscanf(line, "minimizer %31s", min) == 1) continue;
+            if (sscanf(line, "linesearch %31s", ls) == 1) continue;
+            if (sscanf(line, "extrapolate %lf", &ex) == 1) continue;
+        }
+        fclose(fp);
+    }
+    if (!strcmp(min, "cg")) snprintf(out, sz, "cg, line %s, extrapolate %g", ls, ex);
+    else snprintf(out, sz, "%s, extrapolate %g", min, ex);
+}
 
 /* Glass file name without folder and extension: the run-directory stem. */
 static void glass_stem(const char *path, char *out, size_t sz)
@@ -196,7 +217,8 @@ static sb_status write_table(const sb_survey_options *opt, const survey_case *ca
 }
 
 static sb_status write_summary(const sb_survey_options *opt, const sb_survey_summary *sum,
-                               const sb_gamma_summary *gs, sb_error *err)
+                               const sb_gamma_summary *gs, const survey_case *cases, size_t ncases,
+                               sb_error *err)
 {
     char path[4200];
     sb_status rc = sb_path_join(path, sizeof path, opt->out_dir, "survey.json", err);
@@ -227,13 +249,26 @@ static sb_status write_summary(const sb_survey_options *opt, const sb_survey_sum
     sb_json_int(&j, "bootstrap_resamples", (int64_t)opt->bootstrap);
     sb_json_int(&j, "bootstrap_seed", (int64_t)opt->bootstrap_seed);
     sb_json_num(&j, "shear_step", opt->shear.step);
-    sb_json_str(&j, "shear_minimizer", sb_minimizer_name(opt->shear.minimizer));
+    sb_json_str(&j, "new_runs_minimizer", sb_minimizer_name(opt->shear.minimizer));
     sb_json_num(&j, "shear_ftol", opt->shear.ftol);
     sb_json_end(&j);
     sb_json_int(&j, "cases", (int64_t)sum->cases);
     sb_json_int(&j, "cases_with_band", (int64_t)sum->with_band);
     sb_json_int(&j, "cases_without_band", (int64_t)sum->without_band);
     sb_json_int(&j, "cases_skipped_no_run", (int64_t)sum->skipped);
+    /* The recipes of the runs used, with their counts (in order of first use). */
+    sb_json_object(&j, "run_recipes");
+    for (size_t c = 0; c < ncases; c++) {
+        if (!cases[c].have_run) continue;
+        bool seen = false;
+        for (size_t d = 0; d < c && !seen; d++)
+            seen = cases[d].have_run && !strcmp(cases[d].recipe, cases[c].recipe);
+        if (seen) continue;
+        int64_t n = 0;
+        for (size_t d = c; d < ncases; d++) n += cases[d].have_run && !strcmp(cases[d].recipe, cases[c].recipe);
+        sb_json_int(&j, cases[c].recipe, n);
+    }
+    sb_json_end(&j);
     sb_json_array(&j, "indicators");
     for (int s = 0; s < opt->nsources; s++) {
         sb_json_object(&j, NULL);
@@ -296,7 +331,11 @@ static sb_status render_figures(const sb_survey_options *opt, double *const *gam
     fo.title = title;
     fo.ymin = 0.0;
     fo.ymax = 1.05;
-    rc = sb_figure_bars(&fig, nc, labels, mean, lo, hi, 0.5, "no predictive power", &fo, err);
+    /* A single loading has no interval (NaN): bars without error bars, not zero-width ones. */
+    bool have_ci = true;
+    for (size_t k = 0; k < nc; k++) have_ci = have_ci && isfinite(lo[k]) && isfinite(hi[k]);
+    rc = sb_figure_bars(&fig, nc, labels, mean, have_ci ? lo : NULL, have_ci ? hi : NULL, 0.5,
+                        "no predictive power", &fo, err);
     if (rc == SB_OK) rc = sb_path_join(base, sizeof base, opt->out_dir, "gamma_mean", err);
     if (rc == SB_OK) rc = sb_plot_render(fig, base, err);
     sb_figure_free(fig);
@@ -352,6 +391,7 @@ sb_status sb_survey_run(const sb_survey_options *opt, sb_survey_summary *sum, sb
                 sum->skipped++;
                 continue;
             }
+            read_recipe(run_dir, c->recipe, sizeof c->recipe);
             sb_orientation ori;
             sb_structure loaded = SB_STRUCTURE_INIT;
             rc = sb_orientation_get(c->orientation, &ori, err);
@@ -399,7 +439,7 @@ sb_status sb_survey_run(const sb_survey_options *opt, sb_survey_summary *sum, sb
             sum->ci_hi[s] = gs[s].ci_hi;
         }
     }
-    if (rc == SB_OK) rc = write_summary(opt, sum, gs, err);
+    if (rc == SB_OK) rc = write_summary(opt, sum, gs, cases, ncases, err);
     if (rc == SB_OK && opt->figures) rc = render_figures(opt, gam, ng, gs, err);
     for (int s = 0; s < opt->nsources; s++) free(gam[s]);
     free(cluster);

@@ -119,8 +119,9 @@ sb_status sb_ensemble_validate(const sb_structure *glass, const sb_ensemble_opti
     /* Said here, before any run starts, rather than by the first replica's minimiser. */
     if (o->ranks_per_run > 1 && o->shear.minimizer == SB_MIN_LBFGS)
         return sb_error_set(err, SB_ERR_INVALID_ARG,
-                            "--ranks-per-run %d: the L-BFGS minimiser (the default) runs on one "
-                            "rank per replica; use --minimizer cg for several", o->ranks_per_run);
+                            "--ranks-per-run %d: the L-BFGS minimiser runs on one rank per "
+                            "replica; for several use CG (e.g. the standard recipe: --minimizer "
+                            "cg --linesearch quadratic)", o->ranks_per_run);
     if (!(o->band.f_top > 0 && o->band.f_top < 1) || !(o->band.width > 0) || !(o->band.step > 0))
         return sb_error_set(err, SB_ERR_INVALID_ARG,
                             "band options: f_top in (0, 1), width > 0 and step > 0 required");

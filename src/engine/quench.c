@@ -404,6 +404,8 @@ typedef struct quench_job {
     char log[QUENCH_PATH], params[QUENCH_PATH], restart[QUENCH_PATH], restart_tmp[QUENCH_PATH];
     char done[QUENCH_PATH], json[QUENCH_PATH];
     char cooled[QUENCH_PATH]; /* swap_anneal: the state at the end of the first cooling */
+    char branch_mark[QUENCH_PATH]; /* quench.branch: the branch this run started from */
+    char branched_from[QUENCH_PATH]; /* its contents, "" when the run began from the melt */
     bool from_restart;
 } quench_job;
 
@@ -488,8 +490,9 @@ static sb_status write_outputs(sb_engine *e, const quench_job *qj, sb_quench_res
     sb_json_num(&j, "ftol_eV_A", o->ftol);
     sb_json_int(&j, "min_maxiter", o->min_maxiter);
     sb_json_bool(&j, "resumed", qj->from_restart);
-    /* A branched glass shares its cooling up to the branch's T_q with that glass. */
-    if (o->branch_from) sb_json_str(&j, "branched_from", o->branch_from);
+    /* A branched glass shares its cooling up to the branch's T_q with that glass (recorded
+     * when the branch was made, so a resumed run reports how it really began). */
+    if (qj->branched_from[0]) sb_json_str(&j, "branched_from", qj->branched_from);
     sb_json_end(&j);
     sb_json_object(&j, "result");
     sb_json_int(&j, "atoms", (int64_t)r->natoms);
@@ -668,6 +671,7 @@ sb_status sb_quench(const sb_quench_options *o, sb_quench_result *res, sb_error 
                            err)) ||
         (st = sb_path_join(qj.done, sizeof qj.done, o->run_dir, "quench.done", err)) ||
         (st = sb_path_join(qj.cooled, sizeof qj.cooled, o->run_dir, "quench.cooled.restart", err)) ||
+        (st = sb_path_join(qj.branch_mark, sizeof qj.branch_mark, o->run_dir, "quench.branch", err)) ||
         (st = json_path_for(o->output, qj.json, sizeof qj.json, err)))
         return st;
 
@@ -684,14 +688,28 @@ sb_status sb_quench(const sb_quench_options *o, sb_quench_result *res, sb_error 
         qj.from_restart = sb_file_exists(qj.restart);
     }
     if (!qj.from_restart) {
+        /* A fresh start: nothing of an earlier run in this directory may pass for this one's
+         * (a stale cooled state would become a colder glass's branch point). */
+        unlink(qj.cooled);
+        unlink(qj.branch_mark);
         sb_atomic_file af;
         if ((st = sb_atomic_open(&af, qj.params, err)) != SB_OK) return st;
         write_params(af.fp, o);
         if ((st = sb_atomic_commit(&af, err)) != SB_OK) return st;
         if (o->branch_from) {
             if ((st = branch_setup(o, qj.restart, err)) != SB_OK) return sb_error_prefix(err, "quench: ");
+            if ((st = sb_atomic_open(&af, qj.branch_mark, err)) != SB_OK) return st;
+            fprintf(af.fp, "%s\n", o->branch_from);
+            if ((st = sb_atomic_commit(&af, err)) != SB_OK) return st;
             qj.from_restart = true;
         }
+    }
+    if (sb_file_exists(qj.branch_mark)) {
+        char *text = NULL;
+        if ((st = sb_read_file(qj.branch_mark, &text, NULL, err)) != SB_OK) return st;
+        text[strcspn(text, "\n")] = '\0';
+        snprintf(qj.branched_from, sizeof qj.branched_from, "%s", text);
+        free(text);
     }
     sb_engine_job job = {.run = quench_run, .arg = &qj, .result = res, .result_size = sizeof *res};
     job.engine_opt = sb_engine_options_default();

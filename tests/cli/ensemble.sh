@@ -14,6 +14,7 @@ GLASS="$SB_SOURCE_DIR/examples/cu50zr50_864.data"
 "$SB" ensemble "$GLASS" -d e --orientations 0,24 2>/dev/null; [ $? -eq 2 ] || fail "orientation 24 should exit 2"
 "$SB" ensemble "$GLASS" -d e --seeds 1,x 2>/dev/null; [ $? -eq 2 ] || fail "bad seed list should exit 2"
 "$SB" ensemble "$GLASS" -d e --ranks-per-run 0 2>/dev/null; [ $? -eq 2 ] || fail "--ranks-per-run 0 should exit 2"
+"$SB" ensemble "$GLASS" -d e --minimizer fire --linesearch quadratic 2>/dev/null; [ $? -eq 2 ] || fail "--linesearch with FIRE should exit 2"
 msg=$("$SB" ensemble "$GLASS" -d e --seeds 1,2,1 2>&1); [ $? -eq 1 ] || fail "duplicate seed should exit 1"
 echo "$msg" | grep -q "seed 1 given twice" || fail "message should name the seed: $msg"
 msg=$("$SB" ensemble "$GLASS" -d e --save 0.1 --band-strain 0.2 2>&1); [ $? -eq 1 ] || fail "unsaved band strain should exit 1"
@@ -21,9 +22,9 @@ echo "$msg" | grep -q -- "--save" || fail "message should name --save: $msg"
 msg=$("$SB" ensemble "$GLASS" -d e --ranks-per-run 2 2>&1); [ $? -eq 1 ] || fail "L-BFGS on 2 ranks per run should exit 1"
 echo "$msg" | grep -q -- "--minimizer cg" || fail "message should say to use cg: $msg"
 [ ! -e e/runs ] || fail "nothing may be created when validation fails"
-mkdir -p r
-"$SB" ensemble "$GLASS" -d r --ranks-per-run 2 --minimizer cg --shuffles 1 --summarize > /dev/null 2>&1; \
-    [ $? -ne 2 ] && [ -f r/ensemble.csv ] || fail "cg on 2 ranks per run should pass validation"
+# with CG the same ranks pass that check and validation stops at a later one (--save)
+msg=$("$SB" ensemble "$GLASS" -d e --ranks-per-run 2 --minimizer cg --save 0.1 --band-strain 0.2 2>&1)
+echo "$msg" | grep -q -- "--save" || fail "cg on 2 ranks per run should pass the minimiser check: $msg"
 
 mkdir -p s
 msg=$("$SB" ensemble "$GLASS" -d s --shuffles 3 --summarize 2>&1); [ $? -eq 0 ] || fail "summarize: $msg"

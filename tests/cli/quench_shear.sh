@@ -15,6 +15,8 @@ GLASS="$SB_SOURCE_DIR/examples/cu50zr50_864.data"
 "$SB" quench 2>/dev/null; [ $? -eq 2 ] || fail "missing -o should exit 2"
 "$SB" shear "$GLASS" 2>/dev/null; [ $? -eq 2 ] || fail "missing -d should exit 2"
 "$SB" shear "$GLASS" -d r --minimizer sd 2>/dev/null; [ $? -eq 2 ] || fail "bad minimizer should exit 2"
+msg=$("$SB" shear "$GLASS" -d r --linesearch quadratic 2>&1); [ $? -eq 2 ] || fail "--linesearch with L-BFGS should exit 2"
+echo "$msg" | grep -q "cg only" || fail "message should say the line search is CG's: $msg"
 msg=$("$SB" quench -o g.data --potential /nonexistent.eam.fs 2>&1); [ $? -eq 1 ] || fail "missing potential should exit 1"
 echo "$msg" | grep -q "/nonexistent.eam.fs" || fail "message should name the potential: $msg"
 

@@ -10,16 +10,18 @@ set -eu
 fail() { echo "FAIL: $*" >&2; exit 1; }
 rm -rf "$SB_TEST_TMP"; mkdir -p "$SB_TEST_TMP"; cd "$SB_TEST_TMP"
 glass="$SB_SOURCE_DIR/examples/cu50zr50_864.data"
-common=(-k 0,5 --band-strain 0.04 --step 4e-3 --width 10 --dfs-width 10 --z-min 0 --concentration-min 0 --bootstrap 200)
+common=(-k 0,3,5 --band-strain 0.04 --step 4e-3 --width 10 --dfs-width 10 --z-min 0 --concentration-min 0 --bootstrap 200)
 "$SB" survey -o out "${common[@]}" "$glass" > first.txt || fail "survey exited $?"
-[ "$(wc -l < out/survey.csv)" = 3 ] || fail "expected header + 2 rows: $(cat out/survey.csv)"
+[ "$(wc -l < out/survey.csv)" = 4 ] || fail "expected header + 3 rows: $(cat out/survey.csv)"
 awk -F, 'NR > 1 { if ($3 != 1) exit 1; if ($6 <= 0 || $6 > 1 || $9 <= 0 || $9 > 1) exit 1 }' out/survey.csv \
   || fail "bad rows: $(cat out/survey.csv)"
 want=$(awk -F, 'NR > 1 { s += $6; n++ } END { printf "%.6f", s / n }' out/survey.csv)
 got=$(awk '/"name": "ffb"/ { f = 1 } f && /"mean_gamma"/ { gsub(/[,]/, ""); printf "%.6f", $2; exit }' out/survey.json)
 [ "$want" = "$got" ] || fail "ffb mean gamma $got in survey.json, $want from survey.csv"
-# orientations 0 and 5 are two different loadings (5's partner is 6): two resampled units
+# orientations 0 and 3 load the glass identically (partners), 5 differently: three cases,
+# two resampled units
 grep -q '"loadings_resampled": 2' out/survey.json || fail "survey.json: expected 2 loadings resampled"
+grep -q '"lbfgs, extrapolate 0": 3' out/survey.json || fail "survey.json: the runs' recipe and count"
 for f in gamma_cdf gamma_mean; do
   for e in png svg gp dat; do [ -s "out/$f.$e" ] || fail "missing out/$f.$e"; done
 done

@@ -235,9 +235,18 @@ Test(engine_quench, annealed_branch_shares_the_cooling, .timeout = 300)
     hot.swap_time = 1.0;
     sb_error err;
     sb_quench_result rh, rc;
-    cr_assert_eq(sb_quench(&hot, &rh, &err), SB_OK, "%s", err.msg);
+    /* Interrupted exactly where the cooling ends (chunks of 5000 steps: the melt's 2000, then
+     * 5000 + 1000 of cooling) and resumed: the cooled state is kept on entering the anneal. */
+    hot.max_chunks = 3;
+    cr_assert_eq(sb_quench(&hot, &rh, &err), SB_ERR_INTERRUPTED, "%s", err.msg);
     char cooled[4200];
     snprintf(cooled, sizeof cooled, "%s/quench.cooled.restart", hot_dir);
+    cr_expect(!sb_file_exists(cooled), "kept before the anneal began");
+    hot.max_chunks = 0;
+    hot.resume = true;
+    cr_assert_eq(sb_quench(&hot, &rh, &err), SB_OK, "%s", err.msg);
+    cr_expect_eq(rh.md_steps_run, 500, "the resumed run is the anneal alone: %lld steps",
+                 (long long)rh.md_steps_run);
     cr_assert(sb_file_exists(cooled), "the end of the cooling was not kept");
 
     sb_quench_options bad = fast_options(bad_dir, bad_out, sizeof bad_out);
@@ -264,6 +273,15 @@ Test(engine_quench, annealed_branch_shares_the_cooling, .timeout = 300)
     cr_expect_eq(g.n, 256);
     cr_expect(sbt_min_pair_distance(&g) > 2.0);
     cr_expect(fabs(rc.pe_per_atom - (-4.85)) < 0.05, "energy %.4f", rc.pe_per_atom);
+    char json[4200], *text = NULL;
+    snprintf(json, sizeof json, "%s/glass.json", cold_dir);
+    cr_assert_eq(sb_read_file(json, &text, NULL, &err), SB_OK, "%s", err.msg);
+    cr_expect(strstr(text, "\"branched_from\"") != NULL, "provenance does not name the branch");
+    free(text);
+    snprintf(json, sizeof json, "%s/glass.json", hot_dir);
+    cr_assert_eq(sb_read_file(json, &text, NULL, &err), SB_OK, "%s", err.msg);
+    cr_expect(strstr(text, "\"branched_from\"") == NULL, "the hotter glass began from the melt");
+    free(text);
     sb_structure_free(&g);
 }
 

@@ -175,16 +175,19 @@ Test(engine_shear, orientation_loads_the_axes_of_the_table, .timeout = 600)
     sb_structure_free(&g);
 }
 
-Test(engine_shear, stopped_and_resumed_equals_uninterrupted, .timeout = 600)
+/* Segments [0] [1 2 3] [4 5 6]: steps 3 and 6 start from an extrapolated guess, whose
+ * history must survive the interruption; with either minimiser. */
+static void check_resume(const char *name, sb_minimizer minimizer)
 {
     sb_structure g = SB_STRUCTURE_INIT;
     load_glass(&g);
-    char d1[4096], d2[4096];
-    tmp_dir(d1, sizeof d1, "straight");
-    tmp_dir(d2, sizeof d2, "resumed");
+    char d1[4096], d2[4096], n1[64], n2[64];
+    snprintf(n1, sizeof n1, "straight_%s", name);
+    snprintf(n2, sizeof n2, "resumed_%s", name);
+    tmp_dir(d1, sizeof d1, n1);
+    tmp_dir(d2, sizeof d2, n2);
     sb_shear_options o = quick(d1);
-    /* Segments [0] [1 2 3] [4 5 6]: steps 3 and 6 start from an extrapolated guess, whose
-     * history must survive the interruption (with the default L-BFGS minimiser). */
+    o.minimizer = minimizer;
     o.extrapolate = 1.0;
     o.max_strain = 0.006;
     o.checkpoint_every = 3;
@@ -232,6 +235,17 @@ Test(engine_shear, stopped_and_resumed_equals_uninterrupted, .timeout = 600)
     sb_structure_free(&s1);
     sb_structure_free(&s2);
     sb_structure_free(&g);
+}
+
+Test(engine_shear, stopped_and_resumed_equals_uninterrupted, .timeout = 600)
+{
+    check_resume("lbfgs", SB_MIN_LBFGS);
+}
+
+/* The data set's runs (CG, forcezero, extrapolated start) are resumed across sessions. */
+Test(engine_shear, stopped_and_resumed_equals_uninterrupted_cg, .timeout = 600)
+{
+    check_resume("cg", SB_MIN_CG);
 }
 
 /* Run the standard recipe (affine start, LAMMPS's quadratic line search, ftol 1e-8) and

@@ -144,6 +144,12 @@ Test(merit, clustered_bootstrap_resamples_whole_clusters)
      * resample means as the single cases, so the same interval. */
     cr_expect_float_eq(c.ci_lo, a.ci_lo, 1e-12);
     cr_expect_float_eq(c.ci_hi, a.ci_hi, 1e-12);
+    /* One loading, however many runs: the mean, but no error bar. */
+    const uint64_t one[3] = {5, 5, 5};
+    sb_gamma_summary e;
+    cr_assert_eq(sb_gamma_summarize_clustered(g, one, 3, 0.95, 100, 3, &e, NULL), SB_OK);
+    cr_expect(e.nclusters == 1 && isnan(e.stderr_mean) && isnan(e.ci_lo) && isnan(e.ci_hi));
+    cr_expect_float_eq(e.mean, (g[0] + g[1] + g[2]) / 3.0, 1e-15);
     cr_assert_eq(sb_gamma_summarize(g2, 2 * N, 0.95, 4000, 3, &d, NULL), SB_OK);
     const double ratio = (a.ci_hi - a.ci_lo) / (d.ci_hi - d.ci_lo);
     cr_expect(fabs(ratio - sqrt(2.0)) < 0.15, "unclustered copies narrow the interval by %g", ratio);
