@@ -63,6 +63,29 @@ static bool parse_list(const char *s, long *out, size_t max, size_t *n)
     return *n > 0;
 }
 
+/* Per orientation with two or more complete runs: how many different paths they took. With
+ * converged minima re-shuffled orders repeat one path; say so, and what samples the noise. */
+static void report_paths(const sb_ensemble_result *r, const sb_ensemble_options *o)
+{
+    bool any = false, all_one = true;
+    for (int k = 0; k < SB_NUM_ORIENTATIONS; k++) {
+        size_t n = 0;
+        const size_t d = sb_ensemble_distinct_paths(r, k, &n);
+        if (n < 2) continue;
+        if (!any) printf("AQS paths (yield to 1e-4 GPa, band to 1 A):");
+        printf(" orientation %d: %zu of %zu runs;", k, d, n);
+        any = true;
+        all_one = all_one && d == 1;
+    }
+    if (!any) return;
+    putchar('\n');
+    const bool loose = o->shear.minimizer == SB_MIN_CG && o->shear.linesearch == SB_LINE_FORCEZERO;
+    if (all_one && !loose)
+        printf("Every re-shuffled order repeated one path: converged minima do not depend on the atom "
+               "order. To sample the numerical stochasticity use looser minima, e.g. --minimizer cg "
+               "--linesearch forcezero --extrapolate 1 (docs/ensemble.md).\n");
+}
+
 int cmd_ensemble(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -245,6 +268,7 @@ int cmd_ensemble(int argc, char **argv)
                "vertical, %zu no band; %d MPI rank(s) in %d partition(s)\n",
                o.dir, r.nruns, r.nran, r.nfailed, r.nhorizontal, r.nvertical, r.nnoband,
                r.world_size, r.npartitions);
+    if (root && r.runs && (st == SB_OK || r.nfailed > 0)) report_paths(&r, &o);
     sb_ensemble_result_free(&r);
     sb_engine_finalize_mpi();
     if (st != SB_OK) return root ? cli_fail(&err) : CLI_FAIL;

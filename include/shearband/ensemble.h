@@ -133,6 +133,12 @@ sb_status sb_ensemble_run(const sb_structure *glass, const sb_ensemble_options *
 sb_status sb_ensemble_summarize(const sb_ensemble_options *opt, sb_ensemble_result *res,
                                 sb_error *err);
 
+/* How many different AQS paths the complete runs of one orientation took: two runs share a
+ * path when their yield stresses agree to 1e-4 GPa at the same strain and their bands (axis,
+ * centre to 1 A, or no band) agree. *nruns gets the number of complete runs compared.
+ * Converged minimisers give one path for all re-shuffled orders (docs/ensemble.md). */
+size_t sb_ensemble_distinct_paths(const sb_ensemble_result *res, int orientation, size_t *nruns);
+
 /* Histogram of signed band positions: bins centred on multiples of bin_width, from the
  * lowest to the highest occupied bin (*nbins, *lo = index of the first bin: its centre is
  * lo * bin_width); count has *nbins entries (caller frees). NaN positions are skipped. */

@@ -69,6 +69,35 @@ void sb_ensemble_result_free(sb_ensemble_result *r)
     memset(r, 0, sizeof *r);
 }
 
+static bool same_path(const sb_ensemble_member *a, const sb_ensemble_member *b)
+{
+    if (fabs(a->yield_stress - b->yield_stress) > 1e-4 || fabs(a->yield_strain - b->yield_strain) > 1e-9)
+        return false;
+    if (a->have_band != b->have_band) return false;
+    if (!a->have_band) return true;
+    if (a->band.found != b->band.found) return false;
+    if (!a->band.found) return true;
+    return a->band.axis == b->band.axis && fabs(a->band.centre - b->band.centre) <= 1.0;
+}
+
+size_t sb_ensemble_distinct_paths(const sb_ensemble_result *res, int orientation, size_t *nruns)
+{
+    size_t n = 0, distinct = 0;
+    for (size_t i = 0; i < res->nruns; i++) {
+        const sb_ensemble_member *a = &res->runs[i];
+        if (a->orientation != orientation || a->status != SB_OK) continue;
+        n++;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++) {
+            const sb_ensemble_member *b = &res->runs[j];
+            seen = b->orientation == orientation && b->status == SB_OK && same_path(a, b);
+        }
+        distinct += !seen;
+    }
+    if (nruns) *nruns = n;
+    return distinct;
+}
+
 static double ens_wall(void)
 {
     struct timespec ts;

@@ -138,3 +138,40 @@ Test(ensemble, dfs_reader_errors_name_the_line)
     cr_expect_eq(sb_ensemble_read_dfs("/nonexistent/dfs.csv", &nx, &xp, &xv, &ny, &yp, &yv, &err),
                  SB_ERR_IO);
 }
+
+/* Distinct AQS paths per orientation: by hand on five runs of orientation 3 (two repeat the
+ * first path, one differs only by 2e-4 GPa, one by its band axis) and one of orientation 4;
+ * unfinished runs do not count. */
+Test(ensemble, distinct_paths_by_hand)
+{
+    sb_ensemble_member m[7];
+    memset(m, 0, sizeof m);
+    for (int i = 0; i < 7; i++) {
+        m[i].orientation = 3;
+        m[i].status = SB_OK;
+        m[i].yield_stress = 2.1;
+        m[i].yield_strain = 0.118;
+        m[i].have_band = true;
+        m[i].band.found = 1;
+        m[i].band.axis = 1;
+        m[i].band.centre = 12.0;
+    }
+    m[1].band.centre = 12.6;       /* same path: centre within 1 A */
+    m[2].yield_stress = 2.1002;    /* another path */
+    m[3].band.axis = 0;            /* another path */
+    m[5].orientation = 4;
+    m[6].status = SB_ERR_INTERRUPTED; /* not finished: ignored */
+    m[6].yield_stress = 9.9;
+    sb_ensemble_result r = SB_ENSEMBLE_RESULT_INIT;
+    r.nruns = 7;
+    r.runs = m;
+    size_t n = 0;
+    cr_expect_eq(sb_ensemble_distinct_paths(&r, 3, &n), 3);
+    cr_expect_eq(n, 5);
+    cr_expect_eq(sb_ensemble_distinct_paths(&r, 4, &n), 1);
+    cr_expect_eq(n, 1);
+    cr_expect_eq(sb_ensemble_distinct_paths(&r, 0, &n), 0);
+    cr_expect_eq(n, 0);
+    m[4].band.found = 0; /* no band: differs from a band */
+    cr_expect_eq(sb_ensemble_distinct_paths(&r, 3, NULL), 4);
+}
