@@ -703,6 +703,9 @@ sb_status sb_engine_minimize_lbfgs(sb_engine *e, double ftol, int64_t maxiter, i
     lb->active = true;
     const uint64_t f0 = e->force_evals;
     bool first = true;
+    /* The chunks' run headers and thermo blocks would make the log ~10x a CG run's: it is
+     * paused during them and gets one summary line per minimisation instead. */
+    if (e->log_path[0]) st = sb_engine_command(e, err, "log none");
     /* Short runs: LAMMPS evaluates and calls back at each step; the callback moves the atoms.
      * After convergence the rest of the last chunk evaluates the same positions again
      * (counted: the evaluations reported are all that LAMMPS made). */
@@ -712,6 +715,16 @@ sb_status sb_engine_minimize_lbfgs(sb_engine *e, double ftol, int64_t maxiter, i
         first = false;
     }
     lb->active = false;
+    if (e->log_path[0]) {
+        sb_error ignored;
+        const sb_status sl = sb_engine_command(e, st == SB_OK ? err : &ignored, "log %s append", e->log_path);
+        if (st == SB_OK) st = sl;
+        if (st == SB_OK)
+            st = sb_engine_command(e, err, "print \"L-BFGS: %lld iterations, %llu force evaluations, "
+                                   "force norm %.3e eV/A (%s)\"", (long long)lb->iterations,
+                                   (unsigned long long)(e->force_evals - f0), lb->fnorm,
+                                   lb->converged ? "converged" : lb->stalled ? "stalled" : "limit");
+    }
     if (st == SB_OK && !isfinite(lb->fnorm))
         return sb_error_set(err, SB_ERR_NUMERIC, "L-BFGS: non-finite forces after %lld iterations",
                             (long long)lb->iterations);

@@ -354,6 +354,16 @@ Test(engine_shear, lbfgs_stops_at_the_round_off_floor, .timeout = 600)
     cr_assert_eq(na, 2);
     cr_expect(a[5 * 1 + 3] > 1000 && a[5 * 1 + 3] < 20000, "step 1: %.0f iterations", a[5 * 1 + 3]);
     cr_expect(fabs(a[5 * 1 + 1] - 0.03791302) < 1e-7, "step 1 stress %.10f GPa", a[5 * 1 + 1]);
+    /* The log gets one line per minimisation, not a thermo block per 5-step chunk (> 200). */
+    char path[4200], *log = NULL;
+    snprintf(path, sizeof path, "%s/log.lammps", d);
+    cr_assert_eq(sb_read_file(path, &log, NULL, &err), SB_OK, "%s", err.msg);
+    size_t loops = 0;
+    for (const char *p = log; (p = strstr(p, "Loop time")) != NULL; p++) loops++;
+    cr_expect(loops < 10, "%zu run blocks in the log", loops);
+    cr_expect(strstr(log, "L-BFGS: ") != NULL && strstr(log, "(stalled)") != NULL,
+              "no L-BFGS summary line in the log");
+    free(log);
     free(a);
     sb_structure_free(&g);
 }
