@@ -34,7 +34,18 @@ case ${INDICATOR:-} in
   ffb | rho) indicator=(-i "$INDICATOR") ;;
   *) echo "run-brittleness: unknown INDICATOR '$INDICATOR'" >&2; exit 2 ;;
 esac
-mkdir -p "$DATA/brittleness" "$out"
+mkdir -p "$DATA/brittleness/glasses" "$out" datasets/brittleness
+# Finished glasses outlive the machine: each is kept in datasets/brittleness/ (commit it) and
+# brought back before the sweep, which then reuses it instead of quenching again (a glass
+# brought back has no MD state, so the next colder one melts anew instead of branching).
+for f in "$DATA"/brittleness/glasses/tq*.data; do
+  [[ -f $f && -f ${f%.data}.json ]] || continue
+  [[ -f datasets/brittleness/${f##*/} ]] || cp -p "$f" "${f%.data}.json" datasets/brittleness/
+done
+for f in datasets/brittleness/tq*.data; do
+  [[ -f $f ]] || continue
+  [[ -f $DATA/brittleness/glasses/${f##*/} ]] || cp -p "$f" "${f%.data}.json" "$DATA/brittleness/glasses/"
+done
 "$SB" brittleness -d "$DATA/brittleness" --tq "$tq" --rate 1e13 --atoms 4000 --seed 21 \
   --anneal 100 -k 0 --shear-step 1e-3 --max-strain 0.20 "${indicator[@]}" \
   | tee "$DATA/brittleness/summary.txt"
