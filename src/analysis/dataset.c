@@ -79,23 +79,6 @@ static char *ds_slurp(const char *path, sb_error *err)
     return buf[0];
 }
 
-/* Value of "key value" line in shear.params. */
-static bool ds_param(const char *text, const char *key, char *val, size_t valsz)
-{
-    const size_t kl = strlen(key);
-    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-        if (strncmp(p, key, kl) == 0 && p[kl] == ' ') {
-            const char *v = p + kl + 1, *e = strchr(v, '\n');
-            size_t n = e ? (size_t)(e - v) : strlen(v);
-            if (n >= valsz) n = valsz - 1;
-            memcpy(val, v, n);
-            val[n] = 0;
-            return true;
-        }
-    }
-    return false;
-}
-
 /* Does `path` hold the glass with this fingerprint? */
 static bool ds_glass_matches(const char *path, uint64_t fp)
 {
@@ -177,11 +160,11 @@ sb_status sb_labels_make(const char *run_dir, const char *glass, const sb_label_
     if (!params)
         return sb_error_prefix(err, "%s is not a shear run directory: ", run_dir);
     char v[256];
-    if (!ds_param(params, "glass_fingerprint", v, sizeof v) ||
+    if (!sb_params_value(params, "glass_fingerprint", v, sizeof v) ||
         sscanf(v, "%" SCNx64, &out->glass_fingerprint) != 1 ||
-        !ds_param(params, "orientation", v, sizeof v) || sscanf(v, "%d", &out->orientation) != 1 ||
-        !ds_param(params, "shuffle", v, sizeof v) || sscanf(v, "%d", &out->shuffle) != 1 ||
-        !ds_param(params, "shuffle_seed", v, sizeof v) ||
+        !sb_params_value(params, "orientation", v, sizeof v) || sscanf(v, "%d", &out->orientation) != 1 ||
+        !sb_params_value(params, "shuffle", v, sizeof v) || sscanf(v, "%d", &out->shuffle) != 1 ||
+        !sb_params_value(params, "shuffle_seed", v, sizeof v) ||
         sscanf(v, "%" SCNu64, &out->shuffle_seed) != 1) {
         free(params);
         return sb_error_set(err, SB_ERR_PARSE, "%s: missing glass_fingerprint, orientation or shuffle",
@@ -281,24 +264,24 @@ sb_status sb_labels_read(const char *path, sb_labels *l, sb_error *err)
     }
     char v[SB_PATH_MAX];
     const char *ids = strstr(text, "\nids\n");
-    if (!ds_param(text, "glass", l->glass, sizeof l->glass) ||
-        !ds_param(text, "glass_fingerprint", v, sizeof v) ||
+    if (!sb_params_value(text, "glass", l->glass, sizeof l->glass) ||
+        !sb_params_value(text, "glass_fingerprint", v, sizeof v) ||
         sscanf(v, "%" SCNx64, &l->glass_fingerprint) != 1 ||
-        !ds_param(text, "orientation", v, sizeof v) || sscanf(v, "%d", &l->orientation) != 1 ||
-        !ds_param(text, "strain", v, sizeof v) || sscanf(v, "%lf", &l->strain) != 1 ||
-        !ds_param(text, "f_thres", v, sizeof v) || sscanf(v, "%lf", &l->f_thres) != 1 ||
-        !ds_param(text, "atoms", v, sizeof v) || sscanf(v, "%zu", &l->n_atoms) != 1 ||
-        !ds_param(text, "positives", v, sizeof v) || sscanf(v, "%zu", &l->n_pos) != 1 || !ids ||
+        !sb_params_value(text, "orientation", v, sizeof v) || sscanf(v, "%d", &l->orientation) != 1 ||
+        !sb_params_value(text, "strain", v, sizeof v) || sscanf(v, "%lf", &l->strain) != 1 ||
+        !sb_params_value(text, "f_thres", v, sizeof v) || sscanf(v, "%lf", &l->f_thres) != 1 ||
+        !sb_params_value(text, "atoms", v, sizeof v) || sscanf(v, "%zu", &l->n_atoms) != 1 ||
+        !sb_params_value(text, "positives", v, sizeof v) || sscanf(v, "%zu", &l->n_pos) != 1 || !ids ||
         l->n_pos > l->n_atoms) {
         free(text);
         return sb_error_set(err, SB_ERR_PARSE, "%s: a required key (glass, glass_fingerprint, "
                             "orientation, strain, f_thres, atoms, positives, ids) is missing or bad",
                             path);
     }
-    ds_param(text, "run_dir", l->run_dir, sizeof l->run_dir);
-    if (ds_param(text, "shuffle", v, sizeof v)) sscanf(v, "%d", &l->shuffle);
-    if (ds_param(text, "shuffle_seed", v, sizeof v)) sscanf(v, "%" SCNu64, &l->shuffle_seed);
-    if (ds_param(text, "d2min_threshold", v, sizeof v)) sscanf(v, "%lf", &l->d2min_threshold);
+    sb_params_value(text, "run_dir", l->run_dir, sizeof l->run_dir);
+    if (sb_params_value(text, "shuffle", v, sizeof v)) sscanf(v, "%d", &l->shuffle);
+    if (sb_params_value(text, "shuffle_seed", v, sizeof v)) sscanf(v, "%" SCNu64, &l->shuffle_seed);
+    if (sb_params_value(text, "d2min_threshold", v, sizeof v)) sscanf(v, "%lf", &l->d2min_threshold);
     l->pos_ids = malloc((l->n_pos ? l->n_pos : 1) * sizeof *l->pos_ids);
     if (!l->pos_ids) st = sb_error_set(err, SB_ERR_NOMEM, "%s: out of memory", path);
     const char *p = ids + 5;

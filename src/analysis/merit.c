@@ -126,18 +126,11 @@ sb_status sb_gamma_summarize_clustered(const double *gamma, const uint64_t *clus
     out->mean = mean;
     out->level = level;
     /* One unit says nothing about the spread: no error bar rather than a zero one. */
-    if (m < 2) {
-        out->stderr_mean = out->ci_lo = out->ci_hi = NAN;
-        free(csum);
-        free(csize);
-        free(label);
-        free(means);
-        return SB_OK;
-    }
-    out->stderr_mean = sqrt(ss * (double)m / (double)(m - 1)) / (double)n;
+    out->stderr_mean = out->ci_lo = out->ci_hi = NAN;
+    if (m >= 2) out->stderr_mean = sqrt(ss * (double)m / (double)(m - 1)) / (double)n;
 
     uint64_t state = seed;
-    for (size_t b = 0; b < resamples; b++) {
+    for (size_t b = 0; m >= 2 && b < resamples; b++) {
         double s = 0.0;
         size_t cnt = 0;
         for (size_t d = 0; d < m; d++) {
@@ -147,9 +140,11 @@ sb_status sb_gamma_summarize_clustered(const double *gamma, const uint64_t *clus
         }
         means[b] = s / (double)cnt;
     }
-    qsort(means, resamples, sizeof *means, cmp_double);
-    out->ci_lo = quantile_sorted(means, resamples, (1.0 - level) / 2.0);
-    out->ci_hi = quantile_sorted(means, resamples, 1.0 - (1.0 - level) / 2.0);
+    if (m >= 2) {
+        qsort(means, resamples, sizeof *means, cmp_double);
+        out->ci_lo = quantile_sorted(means, resamples, (1.0 - level) / 2.0);
+        out->ci_hi = quantile_sorted(means, resamples, 1.0 - (1.0 - level) / 2.0);
+    }
     free(csum);
     free(csize);
     free(label);

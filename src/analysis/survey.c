@@ -68,20 +68,17 @@ typedef struct survey_case {
  * reports what they used, not the options it would start new runs with. */
 static void read_recipe(const char *run_dir, char *out, size_t sz)
 {
-    char path[4300], line[512], min[32] = "?", ls[32] = "?";
-    double ex = NAN;
+    char path[4300], min[32] = "?", ls[32] = "?", ex[32] = "?";
+    char *text = NULL;
     snprintf(path, sizeof path, "%s/shear.params", run_dir);
-    FILE *fp = fopen(path, "r");
-    if (fp) {
-        while (fgets(line, sizeof line, fp)) {
-            if (sscanf(line, "minimizer %31s", min) == 1) continue;
-            if (sscanf(line, "linesearch %31s", ls) == 1) continue;
-            if (sscanf(line, "extrapolate %lf", &ex) == 1) continue;
-        }
-        fclose(fp);
+    if (sb_read_file(path, &text, NULL, NULL) == SB_OK) {
+        sb_params_value(text, "minimizer", min, sizeof min);
+        sb_params_value(text, "linesearch", ls, sizeof ls);
+        sb_params_value(text, "extrapolate", ex, sizeof ex);
+        free(text);
     }
-    if (!strcmp(min, "cg")) snprintf(out, sz, "cg, line %s, extrapolate %g", ls, ex);
-    else snprintf(out, sz, "%s, extrapolate %g", min, ex);
+    if (!strcmp(min, "cg")) snprintf(out, sz, "cg, line %s, extrapolate %s", ls, ex);
+    else snprintf(out, sz, "%s, extrapolate %s", min, ex);
 }
 
 /* Glass file name without folder and extension: the run-directory stem. */

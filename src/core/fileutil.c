@@ -125,6 +125,22 @@ sb_status sb_read_file(const char *path, char **data, size_t *size, sb_error *er
     return SB_OK;
 }
 
+bool sb_params_value(const char *text, const char *key, char *val, size_t valsz)
+{
+    const size_t kl = strlen(key);
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (strncmp(p, key, kl) == 0 && p[kl] == ' ') {
+            const char *v = p + kl + 1, *e = strchr(v, '\n');
+            size_t n = e ? (size_t)(e - v) : strlen(v);
+            if (n >= valsz) n = valsz - 1;
+            memcpy(val, v, n);
+            val[n] = 0;
+            return true;
+        }
+    }
+    return false;
+}
+
 sb_status sb_params_match(const char *path, const char *want, size_t wlen, const char *what, const char *advice,
                           sb_error *err)
 {
