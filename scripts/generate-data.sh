@@ -97,9 +97,15 @@ export -f quench_one shear_one seed_of split_of
 export SB DATA
 
 if [[ $stage == glasses || $stage == all ]]; then
-  printf '%s\n' "${glasses[@]}" | xargs -P "$jobs" -I{} bash -c 'quench_one {}'
+  printf '%s\n' "${glasses[@]}" | xargs -r -P "$jobs" -I{} bash -c 'quench_one {}'
 fi
 if [[ $stage == shear || $stage == all ]]; then
+  # On a new machine the glasses come back from datasets/ (never re-made).
+  for g in "${glasses[@]}"; do
+    if [[ ! -f $DATA/glasses/$g.data && -f datasets/glasses/$g.data && -f datasets/glasses/$g.json ]]; then
+      cp -p "datasets/glasses/$g.data" "datasets/glasses/$g.json" "$DATA/glasses/"
+    fi
+  done
   # The training and validation runs first (to 10 %, ~15 min each: the CNN issue needs them
   # and they are few), then the survey (test) glasses, whose 48 runs to 20 % are the long
   # pole: one orientation of each of the 12 partner pairs first (the 12 distinct loadings of
@@ -124,5 +130,5 @@ if [[ $stage == shear || $stage == all ]]; then
         for k in $ks; do echo "$g $k"; done
       done
     done
-  } | xargs -P "$jobs" -L1 bash -c 'shear_one $0 $1'
+  } | xargs -r -P "$jobs" -L1 bash -c 'shear_one $0 $1'
 fi
