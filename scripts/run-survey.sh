@@ -17,7 +17,7 @@ SB=${SB:-build/shearband}
 DATA=${SB_DATA:-data}
 out=${1:-docs/survey}
 INDICATORS=${INDICATORS:-cnn,gnn,svm,vflex,ffb,rho}
-mkdir -p "$DATA/glasses" "$DATA/runs" "$out"
+mkdir -p "$DATA/glasses" "$DATA/runs" "$DATA/survey" "$out"
 for g in g004 g005; do
   [[ -f $DATA/glasses/$g.data ]] || cp -p datasets/glasses/$g.data datasets/glasses/$g.json "$DATA/glasses/"
 done
