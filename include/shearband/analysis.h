@@ -148,6 +148,12 @@ sb_status sb_band_locate(const sb_cell *cell, const double *x, const int64_t *id
                          const double *d2min, const double *shear_strain, size_t n,
                          const sb_band_options *opt, sb_band_result *res, sb_error *err);
 
+/* Locate the band of a shear run: its snapshot RUN_DIR/strain_<strain>.dump (written by
+ * sb_shear with the d2min and shear_strain columns). A snapshot without d2min is an
+ * SB_ERR_FORMAT error naming the file. */
+sb_status sb_band_locate_run(const char *run_dir, double strain, const sb_band_options *opt,
+                             sb_band_result *res, sb_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shearband/fileutil.h"
+#include "shearband/io.h"
+
 sb_band_options sb_band_options_default(void)
 {
     sb_band_options o;
@@ -284,4 +287,25 @@ sb_status sb_band_locate(const sb_cell *cell, const double *x, const int64_t *id
                  best_axis == 1 ? "horizontal" : "vertical", res->centre, W, res->z, res->concentration);
     }
     return SB_OK;
+}
+
+sb_status sb_band_locate_run(const char *run_dir, double strain, const sb_band_options *opt,
+                             sb_band_result *res, sb_error *err)
+{
+    char name[64], path[4200];
+    snprintf(name, sizeof name, "strain_%.3f.dump", strain);
+    sb_status rc = sb_path_join(path, sizeof path, run_dir, name, err);
+    if (rc != SB_OK) return rc;
+    sb_structure snap = SB_STRUCTURE_INIT;
+    rc = sb_read_structure(path, &snap, err);
+    if (rc != SB_OK) return rc;
+    const sb_property *d2 = sb_structure_find_property(&snap, "d2min");
+    const sb_property *vm = sb_structure_find_property(&snap, "shear_strain");
+    if (!d2 || d2->ncomp != 1)
+        rc = sb_error_set(err, SB_ERR_FORMAT, "%s: no d2min column", path);
+    else
+        rc = sb_band_locate(&snap.cell, snap.x, snap.id, d2->data, vm && vm->ncomp == 1 ? vm->data : NULL, snap.n,
+                            opt, res, err);
+    sb_structure_free(&snap);
+    return rc;
 }

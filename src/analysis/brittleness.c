@@ -167,26 +167,13 @@ static sb_status verify_shear(const sb_brittleness_options *opt, const sb_struct
         if (rc != SB_OK) return sb_error_prefix(err, "verification shear %s: ", run_dir);
         g->shear_steps_run = sr.steps_run;
     }
-    char name[64], path[4200];
-    snprintf(name, sizeof name, "strain_%.3f.dump", opt->band_strain);
-    rc = sb_path_join(path, sizeof path, run_dir, name, err);
-    if (rc != SB_OK) return rc;
-    sb_structure snap = SB_STRUCTURE_INIT;
-    rc = sb_read_structure(path, &snap, err);
-    if (rc != SB_OK) return rc;
-    const sb_property *d2 = sb_structure_find_property(&snap, "d2min");
-    const sb_property *vm = sb_structure_find_property(&snap, "shear_strain");
-    if (!d2) rc = sb_error_set(err, SB_ERR_FORMAT, "%s: no d2min column", path);
     sb_band_result band = SB_BAND_RESULT_INIT;
-    if (rc == SB_OK)
-        rc = sb_band_locate(&snap.cell, snap.x, snap.id, d2->data, vm ? vm->data : NULL, snap.n, &opt->band, &band,
-                            err);
+    rc = sb_band_locate_run(run_dir, opt->band_strain, &opt->band, &band, err);
     if (rc == SB_OK) {
         g->banded = band.found;
         g->band_signed = band.found ? band.signed_position : NAN;
     }
     sb_band_result_free(&band);
-    sb_structure_free(&snap);
     return rc;
 }
 

@@ -95,20 +95,8 @@ sb_status sb_predict_case(const sb_indicator_source *src, size_t glass_index, co
 static sb_status observe(const sb_predict_options *opt, const sb_indicator_info *info, const sb_profile prof[2],
                          sb_predict_result *r, sb_error *err)
 {
-    char name[64], path[4200];
-    snprintf(name, sizeof name, "strain_%.3f.dump", opt->band_strain);
-    sb_status rc = sb_path_join(path, sizeof path, opt->observed_run, name, err);
-    if (rc != SB_OK) return rc;
-    sb_structure snap = SB_STRUCTURE_INIT;
-    rc = sb_read_structure(path, &snap, err);
-    if (rc != SB_OK) return rc;
-    const sb_property *d2 = sb_structure_find_property(&snap, "d2min");
-    const sb_property *vm = sb_structure_find_property(&snap, "shear_strain");
-    if (!d2) rc = sb_error_set(err, SB_ERR_FORMAT, "%s: no d2min column", path);
     sb_band_result band = SB_BAND_RESULT_INIT;
-    if (rc == SB_OK)
-        rc = sb_band_locate(&snap.cell, snap.x, snap.id, d2->data, vm ? vm->data : NULL, snap.n, &opt->band, &band,
-                            err);
+    sb_status rc = sb_band_locate_run(opt->observed_run, opt->band_strain, &opt->band, &band, err);
     r->observed = rc == SB_OK;
     r->gamma = NAN;
     r->observed_signed = NAN;
@@ -129,7 +117,6 @@ static sb_status observe(const sb_predict_options *opt, const sb_indicator_info 
         }
     }
     sb_band_result_free(&band);
-    sb_structure_free(&snap);
     return rc;
 }
 

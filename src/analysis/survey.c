@@ -120,22 +120,8 @@ static sb_status ensure_run(const sb_survey_options *opt, const sb_structure *gl
 static sb_status locate_band(const sb_survey_options *opt, const char *run_dir, const sb_structure *loaded,
                              survey_case *c, sb_error *err)
 {
-    char name[64], path[4200];
-    snprintf(name, sizeof name, "strain_%.3f.dump", opt->band_strain);
-    sb_status rc = sb_path_join(path, sizeof path, run_dir, name, err);
-    if (rc != SB_OK) return rc;
-    sb_structure snap = SB_STRUCTURE_INIT;
-    rc = sb_read_structure(path, &snap, err);
-    if (rc != SB_OK) return rc;
-    const sb_property *d2 = sb_structure_find_property(&snap, "d2min");
-    const sb_property *vm = sb_structure_find_property(&snap, "shear_strain");
-    if (!d2) {
-        sb_structure_free(&snap);
-        return sb_error_set(err, SB_ERR_FORMAT, "%s: no d2min column", path);
-    }
     sb_band_result band = SB_BAND_RESULT_INIT;
-    rc = sb_band_locate(&snap.cell, snap.x, snap.id, d2->data, vm ? vm->data : NULL, snap.n, &opt->band, &band,
-                        err);
+    sb_status rc = sb_band_locate_run(run_dir, opt->band_strain, &opt->band, &band, err);
     if (rc == SB_OK) {
         c->found = band.found;
         c->axis = band.axis;
@@ -146,7 +132,6 @@ static sb_status locate_band(const sb_survey_options *opt, const char *run_dir, 
         c->signed_pos = sb_profile_signed_position(c->axis, c->centre);
     }
     sb_band_result_free(&band);
-    sb_structure_free(&snap);
     return rc;
 }
 

@@ -418,21 +418,11 @@ static sb_status read_stress_strain(const sb_ensemble_options *o, sb_ensemble_me
 static sb_status locate_band(const sb_ensemble_options *o, sb_ensemble_member *run,
                              sb_ensemble_result *res, sb_error *err)
 {
-    char file[64], path[ENS_PATH];
-    snprintf(file, sizeof file, "strain_%.3f.dump", band_strain_of(o));
-    sb_status st = run_path(path, sizeof path, o, run->name, file, err);
-    sb_structure s = SB_STRUCTURE_INIT;
-    if (st == SB_OK) st = sb_read_dump(path, -1, &s, err);
+    char dir[ENS_PATH];
+    sb_status st = run_path(dir, sizeof dir, o, run->name, NULL, err);
     if (st != SB_OK) return st;
-    const sb_property *pd = sb_structure_find_property(&s, "d2min");
-    const sb_property *ps = sb_structure_find_property(&s, "shear_strain");
-    if (!pd || pd->ncomp != 1) {
-        sb_structure_free(&s);
-        return sb_error_set(err, SB_ERR_PARSE, "%s: no d2min column", path);
-    }
     sb_band_result b = SB_BAND_RESULT_INIT;
-    st = sb_band_locate(&s.cell, s.x, s.id, pd->data, ps && ps->ncomp == 1 ? ps->data : NULL, s.n,
-                        &o->band, &b, err);
+    st = sb_band_locate_run(dir, band_strain_of(o), &o->band, &b, err);
     if (st == SB_OK) {
         res->length_x = fmax(res->length_x, b.profile[0].length);
         res->length_y = fmax(res->length_y, b.profile[1].length);
@@ -441,7 +431,6 @@ static sb_status locate_band(const sb_ensemble_options *o, sb_ensemble_member *r
         run->have_band = true;
     }
     sb_band_result_free(&b);
-    sb_structure_free(&s);
     return st;
 }
 

@@ -15,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io_testutil.h"
 #include "shearband/analysis.h"
+#include "shearband/fileutil.h"
+#include "shearband/io.h"
 #include "shearband/strain.h"
 #include "shearband/structure.h"
 #include "strain_synthetic.h"
@@ -195,16 +198,17 @@ static void make_ref(void)
     band_ref_ready = 1;
 }
 
-static void run_band_case(const band_case *bc, sb_band_result *res, double *expect_centre)
+/* The deformed configuration of a band case and its D2min; run_band_case locates the band
+ * from them directly, the run-directory test through a written snapshot. */
+static void make_band_case(const band_case *bc, sb_structure *C, sb_d2min_result *d)
 {
     make_ref();
     const sb_structure *R = &band_ref;
-    sb_structure C = SB_STRUCTURE_INIT;
-    cr_assert_eq(sb_structure_copy(&C, R, NULL), SB_OK);
+    cr_assert_eq(sb_structure_copy(C, R, NULL), SB_OK);
     const double L = R->cell.h[0][0];
     const double lo[3] = {0, 0, 0}, hi[3] = {L, L, L};
-    cr_assert_eq(sb_cell_set(&C.cell, lo, hi, bc->tilt * L, 0, 0, NULL), SB_OK);
-    syn_affine_map(&R->cell, &C.cell, R->x, C.x, NB);
+    cr_assert_eq(sb_cell_set(&C->cell, lo, hi, bc->tilt * L, 0, 0, NULL), SB_OK);
+    syn_affine_map(&R->cell, &C->cell, R->x, C->x, NB);
     /* Non-affine displacements: 0.35 A inside the 19 A band, 0.03 A outside. */
     double wr[3];
     sb_cell_widths(&R->cell, wr);
@@ -216,11 +220,18 @@ static void run_band_case(const band_case *bc, sb_band_result *res, double *expe
         double ds = s[bc->axis] - bc->centre_s;
         ds -= nearbyint(ds);
         const double sigma = fabs(ds) <= half ? 0.35 : 0.03;
-        for (int k = 0; k < 3; k++) C.x[3 * i + k] += sigma * syn_gauss(&st);
+        for (int k = 0; k < 3; k++) C->x[3 * i + k] += sigma * syn_gauss(&st);
     }
-    sb_d2min_result d = SB_D2MIN_RESULT_INIT;
     sb_error err;
-    cr_assert_eq(sb_d2min_compute(R, &C, NULL, &d, &err), SB_OK, "%s", err.msg);
+    cr_assert_eq(sb_d2min_compute(R, C, NULL, d, &err), SB_OK, "%s", err.msg);
+}
+
+static void run_band_case(const band_case *bc, sb_band_result *res, double *expect_centre)
+{
+    sb_structure C = SB_STRUCTURE_INIT;
+    sb_d2min_result d = SB_D2MIN_RESULT_INIT;
+    make_band_case(bc, &C, &d);
+    sb_error err;
     /* f_top 4 % rather than the default 1 %: with 8000 atoms the default marks only 80,
      * and the centre of 80 atoms spread over a 19 A band scatters by ~0.7 A (measured over
      * noise seeds), too close to the 1 A tolerance; 320 atoms bring it to ~0.35 A. */
@@ -282,6 +293,50 @@ Test(band, band_across_periodic_boundary_found)
 {
     const band_case bc = {1, 0.04, 0.25};
     check_band(&bc);
+}
+
+/* A run directory's snapshot (what sb_shear writes) gives the band of its atoms: the dump
+ * round-trips doubles exactly, so every number agrees with the direct call. Without a d2min
+ * column the error names the file. */
+Test(band, run_snapshot_gives_the_direct_band)
+{
+    const band_case bc = {0, 0.3, 0.2};
+    sb_structure C = SB_STRUCTURE_INIT;
+    sb_d2min_result d = SB_D2MIN_RESULT_INIT;
+    make_band_case(&bc, &C, &d);
+    sb_error err;
+    sb_band_result direct = SB_BAND_RESULT_INIT, viarun = SB_BAND_RESULT_INIT;
+    cr_assert_eq(sb_band_locate(&C.cell, C.x, C.id, d.d2min, d.shear_strain, NB, NULL, &direct, &err), SB_OK,
+                 "%s", err.msg);
+
+    char dir[1024], path[1100];
+    iot_tmp_path(dir, sizeof dir, "band_run");
+    cr_assert_eq(sb_mkdir_p(dir, NULL), SB_OK);
+    snprintf(path, sizeof path, "%s/strain_0.200.dump", dir);
+    sb_structure S = SB_STRUCTURE_INIT;
+    cr_assert_eq(sb_structure_copy(&S, &C, NULL), SB_OK);
+    double *col;
+    cr_assert_eq(sb_structure_add_property(&S, "shear_strain", 1, &col, NULL), SB_OK);
+    memcpy(col, d.shear_strain, NB * sizeof *col);
+    cr_assert_eq(sb_write_dump(path, &S, false, &err), SB_OK, "%s", err.msg);
+    cr_assert_eq(sb_band_locate_run(dir, 0.2, NULL, &viarun, &err), SB_ERR_FORMAT);
+    cr_assert(strstr(err.msg, path) && strstr(err.msg, "d2min"), "%s", err.msg);
+
+    cr_assert_eq(sb_structure_add_property(&S, "d2min", 1, &col, NULL), SB_OK);
+    memcpy(col, d.d2min, NB * sizeof *col);
+    cr_assert_eq(sb_write_dump(path, &S, false, &err), SB_OK, "%s", err.msg);
+    cr_assert_eq(sb_band_locate_run(dir, 0.2, NULL, &viarun, &err), SB_OK, "%s", err.msg);
+    cr_assert_eq(viarun.found, direct.found);
+    cr_assert_eq(viarun.axis, direct.axis);
+    cr_assert_eq(viarun.centre, direct.centre);
+    cr_assert_eq(viarun.z, direct.z);
+    cr_assert_eq(viarun.strain_std, direct.strain_std);
+    cr_assert_eq(viarun.n_top, direct.n_top);
+    sb_band_result_free(&direct);
+    sb_band_result_free(&viarun);
+    sb_structure_free(&S);
+    sb_structure_free(&C);
+    sb_d2min_result_free(&d);
 }
 
 Test(band, uniform_random_field_has_no_band)
