@@ -8,9 +8,8 @@
  * atom id (sb_top_fraction_mask). The label file stores its provenance and the ids of the
  * positives only (~2 KB for 4000 atoms), so it can be committed.
  *
- * Glass fingerprint. A shear run's shear.params records a 64-bit FNV-1a hash of the glass
- * positions (3N doubles, as read) and then of its types (N ints). sb_glass_fingerprint()
- * computes the same, so a label file and a manifest can prove that a glass file is the
+ * Glass fingerprint: sb_glass_fingerprint() (shearband/structure.h), the hash a shear run's
+ * shear.params records, so a label file and a manifest can prove that a glass file is the
  * one that was sheared.
  *
  * Manifest: one line per (sample, orientation) case with the glass, the label file and the
@@ -32,8 +31,6 @@ extern "C" {
 #endif
 
 enum { SB_PATH_MAX = 4096 };
-
-uint64_t sb_glass_fingerprint(const sb_structure *glass);
 
 typedef struct sb_label_options {
     double strain;  /* training strain: the snapshot strain_S.dump used (0.10) */

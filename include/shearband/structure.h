@@ -84,6 +84,11 @@ sb_status sb_structure_density(const sb_structure *s, double *rho, sb_error *err
 
 /* Map from atom id to index: *order receives n indices sorted by id, so that a binary
  * search (sb_structure_index_of) finds any id. Fails on duplicate ids. Caller frees. */
+/* 64-bit FNV-1a of the positions (3N doubles, as read) and then of the types (N ints):
+ * recorded as glass_fingerprint in a shear run's shear.params, so that a label file and a
+ * dataset manifest can prove that a glass file is the one that was sheared. */
+uint64_t sb_glass_fingerprint(const sb_structure *glass);
+
 sb_status sb_structure_id_order(const sb_structure *s, size_t **order, sb_error *err);
 /* Index of atom `id` using an order from sb_structure_id_order, or (size_t)-1. */
 size_t sb_structure_index_of(const sb_structure *s, const size_t *order, int64_t id);

@@ -32,23 +32,6 @@
 static const char labels_magic[] = "shearband-labels 1";
 static const char dataset_magic[] = "shearband-dataset 1";
 
-static uint64_t ds_fnv1a(uint64_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
-uint64_t sb_glass_fingerprint(const sb_structure *g)
-{
-    /* Must stay identical to write_params() in src/engine/aqs.c. */
-    uint64_t h = ds_fnv1a(0xcbf29ce484222325ULL, g->x, 3 * g->n * sizeof *g->x);
-    return ds_fnv1a(h, g->type, g->n * sizeof *g->type);
-}
-
 sb_label_options sb_label_options_default(void)
 {
     return (sb_label_options){.strain = 0.10, .f_thres = 0.05};

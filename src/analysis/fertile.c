@@ -37,6 +37,7 @@
 #include "shearband/plot.h"
 
 #include "analysis/train_internal.h"
+#include "core/binfile.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -440,13 +441,6 @@ typedef struct ft_ckpt {
     double best_monitor;
 } ft_ckpt;
 
-static uint64_t ft_fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++) h = (h ^ c[i]) * 0x100000001b3ULL;
-    return h;
-}
-
 typedef struct ft_writer {
     FILE *fp;
     uint64_t h;
@@ -455,7 +449,7 @@ typedef struct ft_writer {
 static void ft_put(ft_writer *w, const void *p, size_t n)
 {
     fwrite(p, 1, n, w->fp);
-    w->h = ft_fnv(w->h, p, n);
+    w->h = sb_fnv1a64_update(w->h, p, n);
 }
 
 static sb_status ft_ckpt_save(const char *path, const ft_ckpt *c, sb_nn_model *m, sb_nn_adam *a,
@@ -464,7 +458,7 @@ static sb_status ft_ckpt_save(const char *path, const ft_ckpt *c, sb_nn_model *m
     sb_atomic_file af;
     sb_status st = sb_atomic_open(&af, path, err);
     if (st != SB_OK) return st;
-    ft_writer w = {af.fp, 0xcbf29ce484222325ULL};
+    ft_writer w = {af.fp, SB_FNV1A64_BASIS};
     long *t;
     float *mom, *vel;
     sb_nn_adam_state(a, &t, &mom, &vel);
@@ -511,7 +505,7 @@ static sb_status ft_ckpt_load(const char *path, ft_ckpt *c, sb_nn_model *m, sb_n
     sb_status st = SB_OK;
     if (memcmp(buf, "SBTRCKP1", 8) != 0)
         st = sb_error_set(err, SB_ERR_FORMAT, "%s: not a shearband training checkpoint", path);
-    else if (ft_fnv(0xcbf29ce484222325ULL, buf, (size_t)len - 8) != h)
+    else if (sb_fnv1a64(buf, (size_t)len - 8) != h)
         st = sb_error_set(err, SB_ERR_CHECKSUM, "%s: checksum mismatch (corrupted checkpoint)", path);
     size_t off = 12;
     uint32_t la = 0, ls = 0;

@@ -13,15 +13,19 @@
 
 #include "shearband/fileutil.h"
 
-uint64_t sb_fnv1a64(const void *p, size_t n)
+uint64_t sb_fnv1a64_update(uint64_t h, const void *p, size_t n)
 {
     const unsigned char *c = p;
-    uint64_t h = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < n; i++) {
         h ^= c[i];
         h *= 0x100000001b3ULL;
     }
     return h;
+}
+
+uint64_t sb_fnv1a64(const void *p, size_t n)
+{
+    return sb_fnv1a64_update(SB_FNV1A64_BASIS, p, n);
 }
 
 void sb_bin_put(sb_bin_writer *w, const void *src, size_t n)

@@ -50,7 +50,11 @@ typedef struct sb_bin_meta {
     } *kv;
 } sb_bin_meta;
 
+/* FNV-1a 64 of n bytes; _update continues a hash (start from SB_FNV1A64_BASIS), so a
+ * record made of several arrays hashes as their concatenation. */
+#define SB_FNV1A64_BASIS 0xcbf29ce484222325ULL
 uint64_t sb_fnv1a64(const void *p, size_t n);
+uint64_t sb_fnv1a64_update(uint64_t h, const void *p, size_t n);
 
 /* Set (or replace, keeping its place) an entry; `what` names the owner in messages. */
 sb_status sb_bin_meta_set(sb_bin_meta *m, const char *key, const char *value, const char *what, sb_error *err);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/binfile.h"
+
 void sb_structure_init(sb_structure *s)
 {
     memset(s, 0, sizeof *s);
@@ -261,4 +263,10 @@ const char *sb_element_from_mass(double m, double tol)
     for (size_t k = 0; k < sizeof elements / sizeof elements[0]; k++)
         if (fabs(elements[k].mass - m) <= tol) return elements[k].symbol;
     return NULL;
+}
+
+uint64_t sb_glass_fingerprint(const sb_structure *g)
+{
+    const uint64_t h = sb_fnv1a64_update(SB_FNV1A64_BASIS, g->x, 3 * g->n * sizeof *g->x);
+    return sb_fnv1a64_update(h, g->type, g->n * sizeof *g->type);
 }

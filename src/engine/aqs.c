@@ -210,21 +210,9 @@ sb_status sb_shear_validate(const sb_structure *g, const sb_shear_options *o, sb
 
 /* ---- files ------------------------------------------------------------------------- */
 
-static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 static void write_params(FILE *fp, const sb_structure *g, const sb_shear_options *o)
 {
-    uint64_t h = fnv1a(0xcbf29ce484222325ULL, g->x, 3 * g->n * sizeof *g->x);
-    h = fnv1a(h, g->type, g->n * sizeof *g->type);
-    fprintf(fp, "glass_atoms %zu\nglass_fingerprint %016llx\n", g->n, (unsigned long long)h);
+    fprintf(fp, "glass_atoms %zu\nglass_fingerprint %016llx\n", g->n, (unsigned long long)sb_glass_fingerprint(g));
     fprintf(fp, "orientation %d\nshuffle %d\nshuffle_seed %llu\n", o->orientation, (int)o->shuffle,
             (unsigned long long)o->shuffle_seed);
     fprintf(fp, "step %.17g\nmax_strain %.17g\nminimizer %s\nftol %.17g\nmaxiter %d\nmaxeval %d\n",

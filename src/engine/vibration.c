@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/binfile.h"
 #include "engine/engine_internal.h"
 #include "shearband/engine.h"
 #include "shearband/fileutil.h"
@@ -134,29 +135,20 @@ sb_status sb_vibration_validate(const sb_structure *g, const sb_vibration_option
     return SB_OK;
 }
 
-/* FNV-1a over the bytes that define the glass: n, ids, types, positions, cell. */
-static uint64_t fnv(uint64_t h, const void *p, size_t len)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < len; i++) {
-        h ^= b[i];
-        h *= 0x100000001B3ULL;
-    }
-    return h;
-}
-
+/* FNV-1a over every byte that defines the glass for an MD run (n, ids, types, positions,
+ * cell), wider than sb_glass_fingerprint: the cached MSD runs are keyed by it. */
 static uint64_t glass_fingerprint(const sb_structure *g)
 {
-    uint64_t h = 0xCBF29CE484222325ULL;
+    uint64_t h = SB_FNV1A64_BASIS;
     const uint64_t n = g->n;
-    h = fnv(h, &n, sizeof n);
-    h = fnv(h, g->id, g->n * sizeof *g->id);
-    h = fnv(h, g->type, g->n * sizeof *g->type);
-    h = fnv(h, g->x, 3 * g->n * sizeof *g->x);
-    h = fnv(h, g->cell.lo, sizeof g->cell.lo);
-    h = fnv(h, g->cell.hi, sizeof g->cell.hi);
+    h = sb_fnv1a64_update(h, &n, sizeof n);
+    h = sb_fnv1a64_update(h, g->id, g->n * sizeof *g->id);
+    h = sb_fnv1a64_update(h, g->type, g->n * sizeof *g->type);
+    h = sb_fnv1a64_update(h, g->x, 3 * g->n * sizeof *g->x);
+    h = sb_fnv1a64_update(h, g->cell.lo, sizeof g->cell.lo);
+    h = sb_fnv1a64_update(h, g->cell.hi, sizeof g->cell.hi);
     const double tilt[3] = {g->cell.xy, g->cell.xz, g->cell.yz};
-    return fnv(h, tilt, sizeof tilt);
+    return sb_fnv1a64_update(h, tilt, sizeof tilt);
 }
 
 static void write_params(FILE *fp, const sb_structure *g, const sb_vibration_options *o)
