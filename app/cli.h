@@ -13,6 +13,7 @@
 
 #include "shearband/dataset.h"
 #include "shearband/metrics.h"
+#include "shearband/shear.h"
 #include "shearband/status.h"
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
@@ -38,6 +39,42 @@ bool cli_parse_long(const char *s, long *out);
 
 /* True when the given stream is a terminal (for progress output). */
 bool cli_is_tty(int fd);
+
+/* The AQS options of every command that shears (shear, ensemble, survey, brittleness), one
+ * parser so that a recipe is spelt the same everywhere: the recipe (how each step is
+ * minimised) and the extent (how far, which strains are saved; survey and brittleness set
+ * those from the band strain). getopt ids from CLI_SHEAR_OPT_FIRST, above every command's
+ * own; include the macros in a command's struct option table. */
+enum {
+    CLI_SHEAR_OPT_FIRST = 1000,
+    CLI_OPT_STEP = CLI_SHEAR_OPT_FIRST, CLI_OPT_MINIMIZER, CLI_OPT_FTOL, CLI_OPT_MAXITER, CLI_OPT_LINESEARCH,
+    CLI_OPT_EXTRAPOLATE, CLI_OPT_MIN_MODIFY, CLI_OPT_TIMESTEP, CLI_OPT_POTENTIAL, CLI_OPT_PAIR_STYLE,
+    CLI_OPT_D2MIN_CUTOFF, CLI_OPT_CHECKPOINT_EVERY, CLI_OPT_MAX_STRAIN, CLI_OPT_SAVE,
+};
+#define CLI_SHEAR_RECIPE_LONGOPTS                                                                            \
+    {"step", required_argument, NULL, CLI_OPT_STEP}, {"minimizer", required_argument, NULL, CLI_OPT_MINIMIZER}, \
+        {"ftol", required_argument, NULL, CLI_OPT_FTOL}, {"maxiter", required_argument, NULL, CLI_OPT_MAXITER},  \
+        {"linesearch", required_argument, NULL, CLI_OPT_LINESEARCH},                                          \
+        {"extrapolate", required_argument, NULL, CLI_OPT_EXTRAPOLATE},                                        \
+        {"min-modify", required_argument, NULL, CLI_OPT_MIN_MODIFY},                                          \
+        {"timestep", required_argument, NULL, CLI_OPT_TIMESTEP},                                              \
+        {"potential", required_argument, NULL, CLI_OPT_POTENTIAL},                                            \
+        {"pair-style", required_argument, NULL, CLI_OPT_PAIR_STYLE},                                          \
+        {"d2min-cutoff", required_argument, NULL, CLI_OPT_D2MIN_CUTOFF},                                      \
+        {"checkpoint-every", required_argument, NULL, CLI_OPT_CHECKPOINT_EVERY}
+#define CLI_SHEAR_EXTENT_LONGOPTS                                                                            \
+    {"max-strain", required_argument, NULL, CLI_OPT_MAX_STRAIN}, {"save", required_argument, NULL, CLI_OPT_SAVE}
+
+/* Whether a line search was named (it must then go with CG: said, not silently ignored). */
+typedef struct cli_shear_parse {
+    bool linesearch_given;
+} cli_shear_parse;
+
+/* Apply the option c (a CLI_OPT_* id) with its argument to o. CLI_OK, CLI_USAGE with the
+ * message printed, or -1 when c is not a shared shear option. */
+int cli_shear_option(const char *cmd, int c, const char *arg, sb_shear_options *o, cli_shear_parse *p);
+/* The checks across options, once all are parsed: CLI_OK or CLI_USAGE (printed). */
+int cli_shear_check(const char *cmd, const sb_shear_options *o, const cli_shear_parse *p);
 
 /* The inputs of train, train-gnn and train-svm: exactly one DATASET operand (nargs, args:
  * what getopt left) and -o MODEL, then the manifest read into d. CLI_OK, or the exit

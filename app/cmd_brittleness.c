@@ -27,9 +27,12 @@ static const char usage[] =
     "  -i, --indicator NAME       cnn (default; needs --model), gnn, svm, ffb, rho\n"
     "  -m, --model MODEL          model file for cnn / gnn / svm\n"
     "  -k, --orientation K        loading orientation 0..23 (default 0)\n"
-    "      --shear-step S         AQS strain step (default 1e-3)\n"
     "      --max-strain E         band strain and end of the shear (default 0.20)\n"
-    "      --minimizer cg|fire|lbfgs  AQS minimiser (default lbfgs)\n"
+    "      --step S               AQS strain step (default 1e-3; also --shear-step)\n"
+    "  the shears' recipe, as for 'shearband shear' (default: L-BFGS from the affine start):\n"
+    "      --minimizer cg|fire|lbfgs --ftol F --maxiter N --linesearch L --extrapolate A\n"
+    "      --min-modify KEYS --timestep T --potential FILE --pair-style STYLE\n"
+    "      --d2min-cutoff R --checkpoint-every N\n"
     "      --melt-time PS         quench melt time (default 10 ps)\n"
     "      --anneal PS            hold each glass at its T_q for PS ps with Cu/Zr swap Monte\n"
     "                             Carlo before minimising (relaxes it as a slower cooling\n"
@@ -55,14 +58,14 @@ static bool parse_tq(const char *s, sb_brittleness_options *o)
 
 int cmd_brittleness(int argc, char **argv)
 {
-    enum { O_TQ = 256, O_RATE, O_ATOMS, O_SEED, O_SSTEP, O_MAXS, O_MIN, O_MELT, O_ANNEAL, O_WIDTH, O_THR, O_NOFIG };
+    enum { O_TQ = 256, O_RATE, O_ATOMS, O_SEED, O_MAXS, O_MELT, O_ANNEAL, O_WIDTH, O_THR, O_NOFIG };
     static const struct option longopts[] = {
         {"dir", required_argument, NULL, 'd'}, {"tq", required_argument, NULL, O_TQ},
         {"rate", required_argument, NULL, O_RATE}, {"atoms", required_argument, NULL, O_ATOMS},
         {"seed", required_argument, NULL, O_SEED}, {"indicator", required_argument, NULL, 'i'},
         {"model", required_argument, NULL, 'm'}, {"orientation", required_argument, NULL, 'k'},
-        {"shear-step", required_argument, NULL, O_SSTEP}, {"max-strain", required_argument, NULL, O_MAXS},
-        {"minimizer", required_argument, NULL, O_MIN}, {"melt-time", required_argument, NULL, O_MELT},
+        {"shear-step", required_argument, NULL, CLI_OPT_STEP}, {"max-strain", required_argument, NULL, O_MAXS},
+        CLI_SHEAR_RECIPE_LONGOPTS, {"melt-time", required_argument, NULL, O_MELT},
         {"anneal", required_argument, NULL, O_ANNEAL},
         {"width", required_argument, NULL, O_WIDTH}, {"delta-threshold", required_argument, NULL, O_THR},
         {"no-figures", no_argument, NULL, O_NOFIG}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
@@ -71,6 +74,7 @@ int cmd_brittleness(int argc, char **argv)
     int c;
     double v;
     long l;
+    cli_shear_parse sp = {0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "d:i:m:k:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -97,17 +101,9 @@ int cmd_brittleness(int argc, char **argv)
                 return cli_usage_error("brittleness", "--orientation must be 0..23, not '%s'", optarg);
             o.orientation = (int)l;
             break;
-        case O_SSTEP:
-            if (!cli_parse_double(optarg, &v) || v <= 0) return cli_usage_error("brittleness", "bad --shear-step '%s'", optarg);
-            o.shear.step = v;
-            break;
         case O_MAXS:
             if (!cli_parse_double(optarg, &v) || v <= 0) return cli_usage_error("brittleness", "bad --max-strain '%s'", optarg);
             o.band_strain = v;
-            break;
-        case O_MIN:
-            if (!sb_minimizer_parse(optarg, &o.shear.minimizer))
-                return cli_usage_error("brittleness", "--minimizer must be cg, fire or lbfgs, not '%s'", optarg);
             break;
         case O_MELT:
             if (!cli_parse_double(optarg, &v) || v <= 0) return cli_usage_error("brittleness", "bad --melt-time '%s'", optarg);
@@ -128,10 +124,15 @@ int cmd_brittleness(int argc, char **argv)
             break;
         case O_NOFIG: o.figures = false; break;
         case 'h': fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return 2;
+        default: {
+            const int r = cli_shear_option("brittleness", c, optarg, &o.shear, &sp);
+            if (r < 0) return cli_usage_error("brittleness", "unknown option");
+            if (r != CLI_OK) return r;
+        }
         }
     }
     if (optind != argc) return cli_usage_error("brittleness", "unexpected argument '%s'", argv[optind]);
+    if (cli_shear_check("brittleness", &o.shear, &sp) != CLI_OK) return CLI_USAGE;
     if (!o.dir) return cli_usage_error("brittleness", "--dir DIR is required");
     if ((!strcmp(o.indicator, "cnn") || !strcmp(o.indicator, "gnn") || !strcmp(o.indicator, "svm")) && !o.model_path)
         return cli_usage_error("brittleness", "the %s indicator needs --model MODEL", o.indicator);

@@ -45,8 +45,7 @@ static const char usage[] =
 
 enum {
     OPT_SHUFFLES = 256, OPT_SEEDS, OPT_ORIENT, OPT_RPR, OPT_BAND_STRAIN, OPT_FTOP, OPT_SLAB,
-    OPT_BIN, OPT_DFS, OPT_NOFIG, OPT_SUMMARIZE, OPT_STEP, OPT_MAX_STRAIN, OPT_MIN, OPT_FTOL,
-    OPT_MAXITER, OPT_SAVE, OPT_D2MIN, OPT_POTENTIAL, OPT_PAIR, OPT_CKPT, OPT_EXTRAP, OPT_TIMESTEP, OPT_MINMOD, OPT_LINE,
+    OPT_BIN, OPT_DFS, OPT_NOFIG, OPT_SUMMARIZE,
 };
 
 /* Comma-separated non-negative integers into out (at most max); false on a bad token. */
@@ -101,20 +100,8 @@ int cmd_ensemble(int argc, char **argv)
         {"dfs", required_argument, NULL, OPT_DFS},
         {"no-figure", no_argument, NULL, OPT_NOFIG},
         {"summarize", no_argument, NULL, OPT_SUMMARIZE},
-        {"step", required_argument, NULL, OPT_STEP},
-        {"max-strain", required_argument, NULL, OPT_MAX_STRAIN},
-        {"minimizer", required_argument, NULL, OPT_MIN},
-        {"ftol", required_argument, NULL, OPT_FTOL},
-        {"maxiter", required_argument, NULL, OPT_MAXITER},
-        {"save", required_argument, NULL, OPT_SAVE},
-        {"d2min-cutoff", required_argument, NULL, OPT_D2MIN},
-        {"potential", required_argument, NULL, OPT_POTENTIAL},
-        {"pair-style", required_argument, NULL, OPT_PAIR},
-        {"checkpoint-every", required_argument, NULL, OPT_CKPT},
-        {"extrapolate", required_argument, NULL, OPT_EXTRAP},
-        {"timestep", required_argument, NULL, OPT_TIMESTEP},
-        {"min-modify", required_argument, NULL, OPT_MINMOD},
-        {"linesearch", required_argument, NULL, OPT_LINE},
+        CLI_SHEAR_RECIPE_LONGOPTS,
+        CLI_SHEAR_EXTENT_LONGOPTS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     sb_ensemble_options o = sb_ensemble_options_default();
@@ -125,7 +112,7 @@ int cmd_ensemble(int argc, char **argv)
     long shuffles = 0, l;
     bool summarize = false;
     int c;
-    bool linesearch_given = false;
+    cli_shear_parse sp = {0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "d:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -178,71 +165,16 @@ int cmd_ensemble(int argc, char **argv)
         case OPT_DFS: o.dfs_csv = optarg; break;
         case OPT_NOFIG: o.figure = false; break;
         case OPT_SUMMARIZE: summarize = true; break;
-        case OPT_STEP:
-            if (!cli_parse_double(optarg, &so->step)) return cli_usage_error("ensemble", "--step %s", optarg);
-            break;
-        case OPT_MAX_STRAIN:
-            if (!cli_parse_double(optarg, &so->max_strain)) return cli_usage_error("ensemble", "--max-strain %s", optarg);
-            break;
-        case OPT_MIN:
-            if (!sb_minimizer_parse(optarg, &so->minimizer))
-                return cli_usage_error("ensemble", "--minimizer %s: use cg, fire or lbfgs", optarg);
-            break;
-        case OPT_FTOL:
-            if (!cli_parse_double(optarg, &so->ftol)) return cli_usage_error("ensemble", "--ftol %s", optarg);
-            break;
-        case OPT_MAXITER:
-            if (!cli_parse_long(optarg, &l) || l < 1 || l > 100000000)
-                return cli_usage_error("ensemble", "--maxiter %s", optarg);
-            so->maxiter = (int)l;
-            so->maxeval = l > 10000000 ? 100000000 : (int)(10 * l);
-            break;
-        case OPT_SAVE: {
-            char buf[1024];
-            snprintf(buf, sizeof buf, "%s", optarg);
-            so->nsave = 0;
-            for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-                if (so->nsave >= SB_SHEAR_MAX_SAVES || !cli_parse_double(tok, &so->save[so->nsave]))
-                    return cli_usage_error("ensemble", "--save %s", optarg);
-                so->nsave++;
-            }
-            break;
-        }
-        case OPT_D2MIN:
-            if (!cli_parse_double(optarg, &so->d2min_cutoff)) return cli_usage_error("ensemble", "--d2min-cutoff %s", optarg);
-            break;
-        case OPT_POTENTIAL: so->potential = optarg; break;
-        case OPT_PAIR: so->pair_style = optarg; break;
-        case OPT_CKPT:
-            if (!cli_parse_long(optarg, &l) || l < 1 || l > 1000000000)
-                return cli_usage_error("ensemble", "--checkpoint-every %s", optarg);
-            so->checkpoint_every = (int)l;
-            break;
-        case OPT_TIMESTEP:
-            if (!cli_parse_double(optarg, &so->timestep))
-                return cli_usage_error("ensemble", "--timestep %s", optarg);
-            break;
-        case OPT_LINE:
-            if (!strcmp(optarg, "forcezero")) so->linesearch = SB_LINE_FORCEZERO;
-            else if (!strcmp(optarg, "quadratic")) so->linesearch = SB_LINE_QUADRATIC;
-            else if (!strcmp(optarg, "backtrack")) so->linesearch = SB_LINE_BACKTRACK;
-            else return cli_usage_error("ensemble", "--linesearch %s: use forcezero, quadratic or backtrack", optarg);
-            linesearch_given = true;
-            break;
-        case OPT_MINMOD: so->min_modify = optarg; break;
-        case OPT_EXTRAP:
-            if (!cli_parse_double(optarg, &so->extrapolate))
-                return cli_usage_error("ensemble", "--extrapolate %s", optarg);
-            break;
         case 'h': fputs(usage, stdout); return CLI_OK;
-        default: return cli_usage_error("ensemble", "unknown option");
+        default: {
+            const int r = cli_shear_option("ensemble", c, optarg, so, &sp);
+            if (r < 0) return cli_usage_error("ensemble", "unknown option");
+            if (r != CLI_OK) return r;
+        }
         }
     }
     if (optind != argc - 1) return cli_usage_error("ensemble", "expected exactly one GLASS file");
-    /* Said, not ignored: a line search with another minimiser would silently do nothing. */
-    if (linesearch_given && so->minimizer != SB_MIN_CG)
-        return cli_usage_error("ensemble", "--linesearch applies to --minimizer cg only (here %s)",
-                               sb_minimizer_name(so->minimizer));
+    if (cli_shear_check("ensemble", so, &sp) != CLI_OK) return CLI_USAGE;
     if (!o.dir) return cli_usage_error("ensemble", "-d DIR is required");
     o.seeds = seeds;
     o.argc = argc;

@@ -69,11 +69,7 @@ static void list_orientations(void)
            "re-orders the atoms to expose it.\n");
 }
 
-enum {
-    OPT_LIST = 256, OPT_SHUFFLE, OPT_STEP, OPT_MAX_STRAIN, OPT_MIN, OPT_FTOL, OPT_MAXITER, OPT_SAVE,
-    OPT_D2MIN, OPT_POTENTIAL, OPT_PAIR, OPT_CKPT, OPT_RESUME, OPT_MAX_STEPS,
-    OPT_EXTRAP, OPT_TIMESTEP, OPT_MINMOD, OPT_LINE,
-};
+enum { OPT_LIST = 256, OPT_SHUFFLE, OPT_RESUME, OPT_MAX_STEPS };
 
 int cmd_shear(int argc, char **argv)
 {
@@ -82,20 +78,8 @@ int cmd_shear(int argc, char **argv)
         {"orientation", required_argument, NULL, 'k'},
         {"list-orientations", no_argument, NULL, OPT_LIST},
         {"shuffle", required_argument, NULL, OPT_SHUFFLE},
-        {"step", required_argument, NULL, OPT_STEP},
-        {"max-strain", required_argument, NULL, OPT_MAX_STRAIN},
-        {"minimizer", required_argument, NULL, OPT_MIN},
-        {"ftol", required_argument, NULL, OPT_FTOL},
-        {"maxiter", required_argument, NULL, OPT_MAXITER},
-        {"save", required_argument, NULL, OPT_SAVE},
-        {"d2min-cutoff", required_argument, NULL, OPT_D2MIN},
-        {"potential", required_argument, NULL, OPT_POTENTIAL},
-        {"pair-style", required_argument, NULL, OPT_PAIR},
-        {"checkpoint-every", required_argument, NULL, OPT_CKPT},
-        {"extrapolate", required_argument, NULL, OPT_EXTRAP},
-        {"timestep", required_argument, NULL, OPT_TIMESTEP},
-        {"min-modify", required_argument, NULL, OPT_MINMOD},
-        {"linesearch", required_argument, NULL, OPT_LINE},
+        CLI_SHEAR_RECIPE_LONGOPTS,
+        CLI_SHEAR_EXTENT_LONGOPTS,
         {"resume", no_argument, NULL, OPT_RESUME},
         {"max-steps", required_argument, NULL, OPT_MAX_STEPS},
         {"verbose", no_argument, NULL, 'v'},
@@ -104,7 +88,7 @@ int cmd_shear(int argc, char **argv)
     sb_shear_options o = sb_shear_options_default();
     long l;
     int c;
-    bool linesearch_given = false;
+    cli_shear_parse sp = {0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "d:k:vh", longopts, NULL)) != -1) {
         switch (c) {
@@ -120,63 +104,6 @@ int cmd_shear(int argc, char **argv)
             o.shuffle = true;
             o.shuffle_seed = (uint64_t)l;
             break;
-        case OPT_STEP:
-            if (!cli_parse_double(optarg, &o.step)) return cli_usage_error("shear", "--step %s", optarg);
-            break;
-        case OPT_MAX_STRAIN:
-            if (!cli_parse_double(optarg, &o.max_strain))
-                return cli_usage_error("shear", "--max-strain %s", optarg);
-            break;
-        case OPT_MIN:
-            if (!sb_minimizer_parse(optarg, &o.minimizer))
-                return cli_usage_error("shear", "--minimizer %s: use cg, fire or lbfgs", optarg);
-            break;
-        case OPT_FTOL:
-            if (!cli_parse_double(optarg, &o.ftol)) return cli_usage_error("shear", "--ftol %s", optarg);
-            break;
-        case OPT_MAXITER:
-            if (!cli_parse_long(optarg, &l) || l < 1 || l > 100000000)
-                return cli_usage_error("shear", "--maxiter %s", optarg);
-            o.maxiter = (int)l;
-            o.maxeval = l > 10000000 ? 100000000 : (int)(10 * l);
-            break;
-        case OPT_SAVE: {
-            char buf[1024];
-            snprintf(buf, sizeof buf, "%s", optarg);
-            o.nsave = 0;
-            for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
-                if (o.nsave >= SB_SHEAR_MAX_SAVES || !cli_parse_double(tok, &o.save[o.nsave]))
-                    return cli_usage_error("shear", "--save %s", optarg);
-                o.nsave++;
-            }
-            break;
-        }
-        case OPT_D2MIN:
-            if (!cli_parse_double(optarg, &o.d2min_cutoff)) return cli_usage_error("shear", "--d2min-cutoff %s", optarg);
-            break;
-        case OPT_POTENTIAL: o.potential = optarg; break;
-        case OPT_PAIR: o.pair_style = optarg; break;
-        case OPT_CKPT:
-            if (!cli_parse_long(optarg, &l) || l < 1 || l > 1000000000)
-                return cli_usage_error("shear", "--checkpoint-every %s", optarg);
-            o.checkpoint_every = (int)l;
-            break;
-        case OPT_TIMESTEP:
-            if (!cli_parse_double(optarg, &o.timestep))
-                return cli_usage_error("shear", "--timestep %s", optarg);
-            break;
-        case OPT_LINE:
-            if (!strcmp(optarg, "forcezero")) o.linesearch = SB_LINE_FORCEZERO;
-            else if (!strcmp(optarg, "quadratic")) o.linesearch = SB_LINE_QUADRATIC;
-            else if (!strcmp(optarg, "backtrack")) o.linesearch = SB_LINE_BACKTRACK;
-            else return cli_usage_error("shear", "--linesearch %s: use forcezero, quadratic or backtrack", optarg);
-            linesearch_given = true;
-            break;
-        case OPT_MINMOD: o.min_modify = optarg; break;
-        case OPT_EXTRAP:
-            if (!cli_parse_double(optarg, &o.extrapolate))
-                return cli_usage_error("shear", "--extrapolate %s", optarg);
-            break;
         case OPT_RESUME: o.resume = true; break;
         case OPT_MAX_STEPS:
             if (!cli_parse_long(optarg, &l) || l < 1) return cli_usage_error("shear", "--max-steps %s", optarg);
@@ -184,14 +111,15 @@ int cmd_shear(int argc, char **argv)
             break;
         case 'v': o.verbose = true; break;
         case 'h': fputs(usage, stdout); return CLI_OK;
-        default: return cli_usage_error("shear", "unknown option");
+        default: {
+            const int r = cli_shear_option("shear", c, optarg, &o, &sp);
+            if (r < 0) return cli_usage_error("shear", "unknown option");
+            if (r != CLI_OK) return r;
+        }
         }
     }
     if (optind != argc - 1) return cli_usage_error("shear", "expected exactly one GLASS file");
-    /* Said, not ignored: a line search with another minimiser would silently do nothing. */
-    if (linesearch_given && o.minimizer != SB_MIN_CG)
-        return cli_usage_error("shear", "--linesearch applies to --minimizer cg only (here %s)",
-                               sb_minimizer_name(o.minimizer));
+    if (cli_shear_check("shear", &o, &sp) != CLI_OK) return CLI_USAGE;
     if (!o.run_dir) return cli_usage_error("shear", "-d RUNDIR is required");
     o.progress = cli_is_tty(STDERR_FILENO) && !o.verbose;
     o.argc = argc;

@@ -33,9 +33,11 @@ static const char usage[] =
     "      --vflex-runs M        isoconfigurational runs per glass (8)\n"
     "      --vflex-sampling PS   sampling window per run, ps (4)\n"
     "      --no-run              only use finished runs; skip the others\n"
-    "      --step D              strain step of new runs (default 1e-3)\n"
-    "      --minimizer cg|fire|lbfgs  minimiser of new runs (lbfgs)\n"
-    "      --ftol F              force tolerance of new runs (1e-8)\n"
+    "  the recipe of new runs, as for 'shearband shear' (default: step 1e-3, L-BFGS from the\n"
+    "  affine start, ftol 1e-8; the runs reused keep theirs, counted in survey.json):\n"
+    "      --step D --minimizer cg|fire|lbfgs --ftol F --maxiter N --linesearch L\n"
+    "      --extrapolate A --min-modify KEYS --timestep T --potential FILE --pair-style STYLE\n"
+    "      --d2min-cutoff R --checkpoint-every N\n"
     "      --band-strain G       strain that locates the band (0.20)\n"
     "      --f-top F             highly deformed fraction (0.01)\n"
     "      --width W             band slab width w_SB, A (19)\n"
@@ -68,15 +70,14 @@ static int parse_orientations(const char *s, sb_survey_options *o)
 
 int cmd_survey(int argc, char **argv)
 {
-    enum { O_NORUN = 256, O_STEP, O_MIN, O_FTOL, O_BSTRAIN, O_FTOP, O_WIDTH, O_DFSW, O_BOOT, O_LEVEL, O_NOFIG, O_ZMIN, O_CMIN, O_VDIR, O_VRUNS, O_VSAMP };
+    enum { O_NORUN = 256, O_BSTRAIN, O_FTOP, O_WIDTH, O_DFSW, O_BOOT, O_LEVEL, O_NOFIG, O_ZMIN, O_CMIN, O_VDIR, O_VRUNS, O_VSAMP };
     static const struct option longopts[] = {
         {"runs-dir", required_argument, NULL, 'r'}, {"out-dir", required_argument, NULL, 'o'},
         {"orientations", required_argument, NULL, 'k'}, {"indicators", required_argument, NULL, 'i'},
         {"model", required_argument, NULL, 'm'}, {"gnn-model", required_argument, NULL, 'G'},
         {"svm-model", required_argument, NULL, 'V'}, {"vflex-dir", required_argument, NULL, O_VDIR},
         {"vflex-runs", required_argument, NULL, O_VRUNS}, {"vflex-sampling", required_argument, NULL, O_VSAMP},
-        {"no-run", no_argument, NULL, O_NORUN}, {"step", required_argument, NULL, O_STEP},
-        {"minimizer", required_argument, NULL, O_MIN}, {"ftol", required_argument, NULL, O_FTOL},
+        {"no-run", no_argument, NULL, O_NORUN}, CLI_SHEAR_RECIPE_LONGOPTS,
         {"band-strain", required_argument, NULL, O_BSTRAIN}, {"f-top", required_argument, NULL, O_FTOP},
         {"width", required_argument, NULL, O_WIDTH}, {"dfs-width", required_argument, NULL, O_DFSW},
         {"bootstrap", required_argument, NULL, O_BOOT}, {"level", required_argument, NULL, O_LEVEL},
@@ -90,6 +91,7 @@ int cmd_survey(int argc, char **argv)
     int c;
     double v;
     long l;
+    cli_shear_parse sp = {0};
     optind = 1;
     while ((c = getopt_long(argc, argv, "r:o:k:i:m:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -113,18 +115,6 @@ int cmd_survey(int argc, char **argv)
             vib.sampling = v;
             break;
         case O_NORUN: o.run_missing = false; break;
-        case O_STEP:
-            if (!cli_parse_double(optarg, &v) || v <= 0) return cli_usage_error("survey", "bad --step '%s'", optarg);
-            o.shear.step = v;
-            break;
-        case O_MIN:
-            if (!sb_minimizer_parse(optarg, &o.shear.minimizer))
-                return cli_usage_error("survey", "--minimizer must be cg, fire or lbfgs, not '%s'", optarg);
-            break;
-        case O_FTOL:
-            if (!cli_parse_double(optarg, &v) || v <= 0) return cli_usage_error("survey", "bad --ftol '%s'", optarg);
-            o.shear.ftol = v;
-            break;
         case O_BSTRAIN:
             if (!cli_parse_double(optarg, &v) || v <= 0) return cli_usage_error("survey", "bad --band-strain '%s'", optarg);
             o.band_strain = v;
@@ -159,10 +149,15 @@ int cmd_survey(int argc, char **argv)
             o.band.concentration_min = v;
             break;
         case 'h': fputs(usage, stdout); return CLI_OK;
-        default: return cli_usage_error("survey", "unknown option");
+        default: {
+            const int r = cli_shear_option("survey", c, optarg, &o.shear, &sp);
+            if (r < 0) return cli_usage_error("survey", "unknown option");
+            if (r != CLI_OK) return r;
+        }
         }
     }
     if (optind >= argc) return cli_usage_error("survey", "expected at least one GLASS");
+    if (cli_shear_check("survey", &o.shear, &sp) != CLI_OK) return CLI_USAGE;
     o.glasses = (const char *const *)&argv[optind];
     o.nglasses = (size_t)(argc - optind);
     o.out_dir = out_dir;

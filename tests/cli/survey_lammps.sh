@@ -53,4 +53,13 @@ touch -d '1 hour ago' vf/*/msd_run_*.txt
 cmp -s vflex.csv out/survey.csv || fail "cached vflex gave a different table"
 [ -z "$(find vf -name 'msd_run_*.txt' -newer vflex.csv)" ] || fail "vflex MD was run again"
 "$SB" survey -o out --no-run "${common[@]}" -i vflex --vflex-runs 0 "$glass" 2> err.txt && fail "--vflex-runs 0 accepted"
+# the recipe of new runs, as spelt for `shear`: it reaches the run and the survey counts it
+# next to the reused runs' own
+"$SB" survey -o out -r out/runs "${common[@]/0,3,5/0,7}" --minimizer cg --linesearch forcezero --extrapolate 1 \
+  "$glass" > recipe.txt || fail "survey with a CG recipe exited $?"
+grep -qx 'linesearch forcezero' out/runs/*_o07/shear.params || fail "new run's line search: $(cat out/runs/*_o07/shear.params)"
+grep -q '"lbfgs, extrapolate 0": 1' out/survey.json || fail "survey.json: the reused run's recipe"
+grep -q '"cg, line forcezero, extrapolate 1": 1' out/survey.json || fail "survey.json: the new run's recipe"
+"$SB" survey -o out --linesearch quadratic "$glass" 2> err.txt && fail "--linesearch with L-BFGS accepted"
+grep -q "linesearch applies to --minimizer cg" err.txt || fail "message: $(cat err.txt)"
 echo "survey OK"
