@@ -601,18 +601,9 @@ static sb_status ft_write_json(const char *path, const sb_dataset *ds, const sb_
                                sb_error *err)
 {
     sb_atomic_file af;
-    sb_status st = sb_atomic_open(&af, path, err);
-    if (st != SB_OK) return st;
     sb_json j;
-    sb_json_start(&j, af.fp);
-    sb_json_object(&j, NULL);
-    sb_json_str(&j, "kind", "shearband fertile-site cnn training");
-    sb_json_provenance(&j, o->argc, o->argv);
-    sb_json_object(&j, "parameters");
-    sb_json_str(&j, "dataset", ds->path);
-    sb_json_int(&j, "cases", (int64_t)ds->n);
-    sb_json_num(&j, "label_strain", label_strain);
-    sb_json_num(&j, "label_f_thres", label_f_thres);
+    const sb_status st = tr_json_begin(&af, &j, path, "shearband fertile-site cnn training", o->argc, o->argv, ds, label_strain, label_f_thres, err);
+    if (st != SB_OK) return st;
     sb_json_str(&j, "sdm_kind", sb_sdm_kind_name(o->sdm.kind));
     sb_json_num(&j, "sdm_half_width_A", o->sdm.half_width);
     sb_json_int(&j, "sdm_grid", o->sdm.grid);
@@ -644,10 +635,7 @@ static sb_status ft_write_json(const char *path, const sb_dataset *ds, const sb_
     sb_json_num(&j, "seconds_this_run", r->seconds);
     sb_json_num(&j, "train_maps_per_second", r->maps_per_second);
     sb_json_end(&j);
-    tr_metrics_json(&j, "val", &r->val);
-    tr_metrics_json(&j, "test", &r->test);
-    sb_json_finish(&j);
-    return sb_atomic_commit(&af, err);
+    return tr_json_finish(&af, &j, &r->val, &r->test, err);
 }
 
 sb_status sb_fertile_train(const sb_dataset *ds, const sb_train_options *opt, sb_train_result *res,

@@ -135,18 +135,9 @@ static sb_status gt_write_json(const char *path, const sb_dataset *ds, const sb_
                                const sb_gnn_train_result *r, sb_error *err)
 {
     sb_atomic_file af;
-    sb_status st = sb_atomic_open(&af, path, err);
-    if (st != SB_OK) return st;
     sb_json j;
-    sb_json_start(&j, af.fp);
-    sb_json_object(&j, NULL);
-    sb_json_str(&j, "kind", "shearband fertile-site gnn training");
-    sb_json_provenance(&j, o->argc, o->argv);
-    sb_json_object(&j, "parameters");
-    sb_json_str(&j, "dataset", ds->path);
-    sb_json_int(&j, "cases", (int64_t)ds->n);
-    sb_json_num(&j, "label_strain", d->label_strain);
-    sb_json_num(&j, "label_f_thres", d->label_f_thres);
+    const sb_status st = tr_json_begin(&af, &j, path, "shearband fertile-site gnn training", o->argc, o->argv, ds, d->label_strain, d->label_f_thres, err);
+    if (st != SB_OK) return st;
     sb_json_int(&j, "nspecies", cfg->nspecies);
     sb_json_int(&j, "latent", cfg->latent);
     sb_json_int(&j, "steps", cfg->steps);
@@ -169,11 +160,7 @@ static sb_status gt_write_json(const char *path, const sb_dataset *ds, const sb_
     sb_json_num(&j, "seconds", r->seconds);
     sb_json_num(&j, "graphs_per_second", r->graphs_per_second);
     sb_json_end(&j);
-    /* val and test at the top level, as in the CNN's and the SVM's metrics (docs/models.md) */
-    tr_metrics_json(&j, "val", &r->val);
-    tr_metrics_json(&j, "test", &r->test);
-    sb_json_finish(&j);
-    return sb_atomic_commit(&af, err);
+    return tr_json_finish(&af, &j, &r->val, &r->test, err);
 }
 
 static sb_status gt_set_meta(sb_gnn_model *m, const sb_dataset *ds, const gt_data *d, int epoch, uint64_t seed,

@@ -148,18 +148,9 @@ static sb_status st_write_json(const char *path, const sb_dataset *ds, const sb_
                                sb_error *err)
 {
     sb_atomic_file af;
-    sb_status st = sb_atomic_open(&af, path, err);
-    if (st != SB_OK) return st;
     sb_json j;
-    sb_json_start(&j, af.fp);
-    sb_json_object(&j, NULL);
-    sb_json_str(&j, "kind", "shearband fertile-site svm training");
-    sb_json_provenance(&j, o->argc, o->argv);
-    sb_json_object(&j, "parameters");
-    sb_json_str(&j, "dataset", ds->path);
-    sb_json_int(&j, "cases", (int64_t)ds->n);
-    sb_json_num(&j, "label_strain", d->label_strain);
-    sb_json_num(&j, "label_f_thres", d->label_f_thres);
+    const sb_status st = tr_json_begin(&af, &j, path, "shearband fertile-site svm training", o->argc, o->argv, ds, d->label_strain, d->label_f_thres, err);
+    if (st != SB_OK) return st;
     sb_json_num(&j, "sf_mu_min_A", sf->mu_min);
     sb_json_num(&j, "sf_mu_max_A", sf->mu_max);
     sb_json_num(&j, "sf_mu_step_A", sf->mu_step);
@@ -202,10 +193,7 @@ static sb_status st_write_json(const char *path, const sb_dataset *ds, const sb_
     sb_json_num(&j, "seconds_features", r->seconds_features);
     sb_json_num(&j, "seconds_this_run", r->seconds);
     sb_json_end(&j);
-    tr_metrics_json(&j, "val", &r->val);
-    tr_metrics_json(&j, "test", &r->test);
-    sb_json_finish(&j);
-    return sb_atomic_commit(&af, err);
+    return tr_json_finish(&af, &j, &r->val, &r->test, err);
 }
 
 static sb_status st_set_meta(sb_svm_model *m, const sb_dataset *ds, const st_data *d, const sb_svm_train_result *r,

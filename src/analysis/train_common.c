@@ -88,3 +88,30 @@ void tr_metrics_json(sb_json *j, const char *key, const sb_metrics *m)
     sb_json_int(j, "fn", (int64_t)m->fn);
     sb_json_end(j);
 }
+
+sb_status tr_json_begin(sb_atomic_file *af, sb_json *j, const char *path, const char *kind, int argc,
+                        char *const *argv, const sb_dataset *ds, double label_strain, double label_f_thres,
+                        sb_error *err)
+{
+    const sb_status st = sb_atomic_open(af, path, err);
+    if (st != SB_OK) return st;
+    sb_json_start(j, af->fp);
+    sb_json_object(j, NULL);
+    sb_json_str(j, "kind", kind);
+    sb_json_provenance(j, argc, argv);
+    sb_json_object(j, "parameters");
+    sb_json_str(j, "dataset", ds->path);
+    sb_json_int(j, "cases", (int64_t)ds->n);
+    sb_json_num(j, "label_strain", label_strain);
+    sb_json_num(j, "label_f_thres", label_f_thres);
+    return SB_OK;
+}
+
+sb_status tr_json_finish(sb_atomic_file *af, sb_json *j, const sb_metrics *val, const sb_metrics *test,
+                         sb_error *err)
+{
+    tr_metrics_json(j, "val", val);
+    tr_metrics_json(j, "test", test);
+    sb_json_finish(j);
+    return sb_atomic_commit(af, err);
+}

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "shearband/dataset.h"
+#include "shearband/fileutil.h"
 #include "shearband/json.h"
 #include "shearband/metrics.h"
 #include "shearband/structure.h"
@@ -56,5 +57,15 @@ sb_status tr_case_mask(const sb_dataset_case *dc, const sb_structure *s, sb_labe
 /* A split's metrics, with the confusion counts at the model's fertile rule (p > 0.5; SVM:
  * signed distance > 0), as the object key in the trainers' MODEL.metrics.json. */
 void tr_metrics_json(sb_json *j, const char *key, const sb_metrics *m);
+
+/* MODEL.metrics.json, written atomically. tr_json_begin opens the record (kind, provenance)
+ * and its "parameters" object with the dataset and its labels; the trainer adds its own
+ * parameters and result objects, then tr_json_finish adds val and test at the top level (the
+ * same place in all three, docs/models.md) and commits the file. */
+sb_status tr_json_begin(sb_atomic_file *af, sb_json *j, const char *path, const char *kind, int argc,
+                        char *const *argv, const sb_dataset *ds, double label_strain, double label_f_thres,
+                        sb_error *err);
+sb_status tr_json_finish(sb_atomic_file *af, sb_json *j, const sb_metrics *val, const sb_metrics *test,
+                         sb_error *err);
 
 #endif
