@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "shearband/engine.h"
+#include "shearband/structure.h"
 
 /* lammps_version() of the first instance opened in this process (0 before). */
 int engine_cached_version(void);
@@ -30,6 +31,12 @@ void engine_rng_seed(engine_rng *r, uint64_t seed);
 uint64_t engine_rng_next(engine_rng *r);
 double engine_rng_uniform(engine_rng *r);          /* [0, 1) */
 uint64_t engine_rng_below(engine_rng *r, uint64_t n); /* [0, n), unbiased */
+
+/* What every LAMMPS job needs before it starts: a readable potential file, a pair style the
+ * engine drives (eam/fs, eam/alloy) and, when glass is given, an element name and a mass
+ * for every atom type (pair_coeff maps types to the potential's elements by name). */
+sb_status engine_check_potential(const char *potential, const char *pair_style, const sb_structure *glass,
+                                 sb_error *err);
 
 /* Seconds from a monotonic clock. */
 double engine_now(void);

@@ -23,11 +23,13 @@
 #define _POSIX_C_SOURCE 200809L
 #include "shearband/engine.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lammps/library.h>
 #include <mpi.h>
@@ -413,6 +415,23 @@ sb_status sb_engine_load_structure(sb_engine *e, const sb_structure *s, bool tri
     st = sb_engine_command(e, err, "thermo_style custom %s", SB_ENGINE_THERMO_KEYWORDS);
     if (st == SB_OK) st = sb_engine_command(e, err, "thermo_modify norm no lost error");
     return st;
+}
+
+sb_status engine_check_potential(const char *potential, const char *pair_style, const sb_structure *glass,
+                                 sb_error *err)
+{
+    if (!potential || access(potential, R_OK) != 0)
+        return sb_error_set(err, SB_ERR_IO, "--potential %s: cannot read the file: %s",
+                            potential ? potential : "(none)", strerror(errno));
+    if (!pair_style || (strcmp(pair_style, "eam/fs") && strcmp(pair_style, "eam/alloy")))
+        return sb_error_set(err, SB_ERR_INVALID_ARG, "pair style '%s': use eam/fs or eam/alloy",
+                            pair_style ? pair_style : "(none)");
+    for (int t = 0; glass && t < glass->ntypes; t++)
+        if (!glass->type_name || !glass->type_name[t][0] || !(glass->mass[t] > 0))
+            return sb_error_set(err, SB_ERR_INVALID_ARG,
+                                "atom type %d of the glass has no element name or mass (the "
+                                "potential needs element names)", t + 1);
+    return SB_OK;
 }
 
 sb_status engine_set_type_names(sb_engine *e, int ntypes, const char *const *names)

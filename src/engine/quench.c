@@ -114,12 +114,8 @@ sb_status sb_quench_validate(const sb_quench_options *o, sb_error *err)
         return sb_error_set(err, SB_ERR_INVALID_ARG, "--atoms %zu: need 2 .. 2e9 atoms", o->natoms);
     if (!(o->cu_percent >= 0.0 && o->cu_percent <= 100.0))
         return sb_error_set(err, SB_ERR_INVALID_ARG, "Cu percentage %g outside 0..100", o->cu_percent);
-    if (!o->potential || access(o->potential, R_OK) != 0)
-        return sb_error_set(err, SB_ERR_IO, "--potential %s: cannot read the file: %s",
-                            o->potential ? o->potential : "(none)", strerror(errno));
-    if (!o->pair_style || (strcmp(o->pair_style, "eam/fs") && strcmp(o->pair_style, "eam/alloy")))
-        return sb_error_set(err, SB_ERR_INVALID_ARG, "pair style '%s': use eam/fs or eam/alloy",
-                            o->pair_style ? o->pair_style : "(none)");
+    const sb_status pst = engine_check_potential(o->potential, o->pair_style, NULL, err);
+    if (pst != SB_OK) return pst;
     for (int k = 0; k < 2; k++)
         if (!isfinite(sb_element_mass(o->elements[k])))
             return sb_error_set(err, SB_ERR_INVALID_ARG, "unknown element '%s'", o->elements[k]);

@@ -119,17 +119,8 @@ sb_status sb_vibration_validate(const sb_structure *g, const sb_vibration_option
     if (fabs(s.intervals * o->sample_every - o->sampling) > 1e-6 * o->sampling)
         return sb_error_set(err, SB_ERR_INVALID_ARG, "sampling time %g ps is not a multiple of the sample interval %g ps",
                             o->sampling, o->sample_every);
-    if (!o->potential || access(o->potential, R_OK) != 0)
-        return sb_error_set(err, SB_ERR_IO, "--potential %s: cannot read the file: %s",
-                            o->potential ? o->potential : "(none)", strerror(errno));
-    if (!o->pair_style || (strcmp(o->pair_style, "eam/fs") && strcmp(o->pair_style, "eam/alloy")))
-        return sb_error_set(err, SB_ERR_INVALID_ARG, "pair style '%s': use eam/fs or eam/alloy",
-                            o->pair_style ? o->pair_style : "(none)");
-    for (int t = 0; t < g->ntypes; t++)
-        if (!g->type_name || !g->type_name[t][0] || !(g->mass[t] > 0))
-            return sb_error_set(err, SB_ERR_INVALID_ARG,
-                                "atom type %d of the glass has no element name or mass (the "
-                                "potential needs element names)", t + 1);
+    const sb_status pst = engine_check_potential(o->potential, o->pair_style, g, err);
+    if (pst != SB_OK) return pst;
     if (!o->run_dir || !o->run_dir[0])
         return sb_error_set(err, SB_ERR_INVALID_ARG, "a run directory for the MSD runs is required");
     return SB_OK;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The AQS options that shear, ensemble, survey and brittleness share (one parser, app/cli.c):
 # every command accepts the whole recipe, and refuses, with exit 2 and a message naming the
-# option, a bad value or a line search without CG. No LAMMPS runs: --help after the options
+# option, a bad value or a line search without CG; and the potential checks every LAMMPS job
+# makes first. No LAMMPS runs: --help after the options
 # stops once they are parsed, and a refused option stops before any input is read.
 set -u
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -32,4 +33,14 @@ done
 "$SB" survey --save 0.1 g.data > /dev/null 2> err.txt && fail "survey accepted --save"
 # brittleness keeps its own names: --shear-step and --max-strain (the band strain)
 "$SB" brittleness --shear-step 2e-3 --max-strain 0.1 --help > /dev/null || fail "brittleness --shear-step"
+# what every LAMMPS job checks before it starts (engine_check_potential): refused with the
+# reason, exit 1, nothing written
+glass="${SB_SOURCE_DIR:?}/examples/cu50zr50_864.data"
+"$SB" shear "$glass" -d pot1 --potential no/such.eam.fs > /dev/null 2> err.txt && fail "missing potential accepted"
+grep -q "no/such.eam.fs: cannot read the file" err.txt || fail "missing potential: $(cat err.txt)"
+"$SB" shear "$glass" -d pot2 --pair-style lj/cut > /dev/null 2> err.txt && fail "pair style lj/cut accepted"
+grep -q "pair style 'lj/cut': use eam/fs or eam/alloy" err.txt || fail "pair style: $(cat err.txt)"
+"$SB" quench -o q.data -n 100 --potential no/such.eam.fs > /dev/null 2> err.txt && fail "quench: missing potential accepted"
+grep -q "no/such.eam.fs: cannot read the file" err.txt || fail "quench, missing potential: $(cat err.txt)"
+[ ! -e pot1/shear.done ] && [ ! -e pot2/shear.done ] && [ ! -e q.data ] || fail "a refused job left output"
 echo "shear options OK"
