@@ -408,21 +408,8 @@ static sb_status read_frame(lp_reader *r, sb_structure *s, bool *done, sb_error 
     size_t *lines = malloc((s->n ? s->n : 1) * sizeof *lines);
     if (!atom_species || !lines) st = sb_error_set(err, SB_ERR_NOMEM, "%s: out of memory", r->path);
     for (size_t i = 0; i < s->n && st == SB_OK; i++) {
-        st = lp_next_nonblank(r, false, &eof, err);
+        st = lp_next_atom_line(r, i, s->n, ntok_needed, "Properties=", err);
         if (st != SB_OK) break;
-        if (eof) {
-            st = sb_error_set(err, SB_ERR_PARSE,
-                              "%s:%zu: expected %zu more atom line(s) (%zu declared), found end of file",
-                              r->path, r->lineno, s->n - i, s->n);
-            break;
-        }
-        if (r->ntok != ntok_needed) {
-            st = sb_error_set(err, SB_ERR_PARSE,
-                              "%s:%zu: expected %zu fields as Properties= says (atom %zu of %zu), "
-                              "found %zu fields starting '%.40s'",
-                              r->path, r->lineno, ntok_needed, i + 1, s->n, r->ntok, r->tok[0]);
-            break;
-        }
         lines[i] = r->lineno;
         size_t k = 0;
         double x[3] = {0, 0, 0};

@@ -323,21 +323,8 @@ static sb_status read_frame(lp_reader *r, sb_structure *s, bool *done, sb_error 
     size_t *type_line = NULL;
     if (!lines && st == SB_OK) st = sb_error_set(err, SB_ERR_NOMEM, "%s: out of memory", r->path);
     for (size_t i = 0; i < s->n && st == SB_OK; i++) {
-        st = lp_next_nonblank(r, false, &eof, err);
+        st = lp_next_atom_line(r, i, s->n, ncol, "ITEM: ATOMS", err);
         if (st != SB_OK) break;
-        if (eof) {
-            st = sb_error_set(err, SB_ERR_PARSE,
-                              "%s:%zu: expected %zu more atom line(s) (%zu declared), found end of file",
-                              r->path, r->lineno, s->n - i, s->n);
-            break;
-        }
-        if (r->ntok != ncol) {
-            st = sb_error_set(err, SB_ERR_PARSE,
-                              "%s:%zu: expected %zu columns as ITEM: ATOMS says (atom %zu of %zu), "
-                              "found %zu columns starting '%.40s'",
-                              r->path, r->lineno, ncol, i + 1, s->n, r->ntok, r->tok[0]);
-            break;
-        }
         double x[3] = {0, 0, 0};
         lines[i] = r->lineno;
         for (size_t j = 0; j < ncol && st == SB_OK; j++) {

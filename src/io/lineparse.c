@@ -114,6 +114,23 @@ sb_status lp_next_nonblank(lp_reader *r, bool strip_comment, bool *eof, sb_error
     }
 }
 
+sb_status lp_next_atom_line(lp_reader *r, size_t i, size_t n, size_t ntok, const char *source, sb_error *err)
+{
+    bool eof;
+    const sb_status st = lp_next_nonblank(r, false, &eof, err);
+    if (st != SB_OK) return st;
+    if (eof)
+        return sb_error_set(err, SB_ERR_PARSE,
+                            "%s:%zu: expected %zu more atom line(s) (%zu declared), found end of file", r->path,
+                            r->lineno, n - i, n);
+    if (r->ntok != ntok)
+        return sb_error_set(err, SB_ERR_PARSE,
+                            "%s:%zu: expected %zu fields as %s says (atom %zu of %zu), found %zu fields "
+                            "starting '%.40s'",
+                            r->path, r->lineno, ntok, source, i + 1, n, r->ntok, r->tok[0]);
+    return SB_OK;
+}
+
 sb_status lp_expected(const lp_reader *r, sb_status code, const char *what, const char *found,
                       sb_error *err)
 {

@@ -48,6 +48,11 @@ sb_status lp_split(lp_reader *r, bool strip_comment, sb_error *err);
  * *eof at end of file. */
 sb_status lp_next_nonblank(lp_reader *r, bool strip_comment, bool *eof, sb_error *err);
 
+/* Atom line i (0-based) of the n a header declared, with exactly ntok fields as `source`
+ * says ("ITEM: ATOMS", "Properties="); an error names the file, the line, the atom and what
+ * was found (end of file, or the wrong number of fields). */
+sb_status lp_next_atom_line(lp_reader *r, size_t i, size_t n, size_t ntok, const char *source, sb_error *err);
+
 /* "PATH:LINE: expected WHAT, found 'TOKEN'" with SB_ERR_PARSE (or code). */
 sb_status lp_expected(const lp_reader *r, sb_status code, const char *what, const char *found,
                       sb_error *err);

@@ -50,6 +50,7 @@ Test(io_bad, data_columns) { expect_failure("data_columns.data", SB_ERR_PARSE, 1
 Test(io_bad, data_not_atomic) { expect_failure("data_not_atomic.data", SB_ERR_FORMAT, 16, "'full'"); }
 Test(io_bad, data_empty) { expect_failure("data_empty.data", SB_ERR_PARSE, 1, "empty"); }
 Test(io_bad, dump_truncated) { expect_failure("dump_truncated.dump", SB_ERR_PARSE, 11, "end of file"); }
+Test(io_bad, dump_fields) { expect_failure("dump_fields.dump", SB_ERR_PARSE, 12, "5 fields as ITEM: ATOMS says (atom 3 of 4), found 4"); }
 Test(io_bad, dump_no_id) { expect_failure("dump_no_id.dump", SB_ERR_PARSE, 9, "'id'"); }
 Test(io_bad, dump_nonnumeric) { expect_failure("dump_nonnumeric.dump", SB_ERR_PARSE, 11, "'x1.5'"); }
 Test(io_bad, dump_type_zero) { expect_failure("dump_type_zero.dump", SB_ERR_PARSE, 13, "'0'"); }
@@ -60,7 +61,7 @@ Test(io_bad, dump_second_frame_truncated)
 }
 Test(io_bad, xyz_no_lattice) { expect_failure("xyz_no_lattice.xyz", SB_ERR_PARSE, 2, "Lattice"); }
 Test(io_bad, xyz_short) { expect_failure("xyz_short.xyz", SB_ERR_PARSE, 5, "end of file"); }
-Test(io_bad, xyz_fields) { expect_failure("xyz_fields.xyz", SB_ERR_PARSE, 4, "found 3 fields"); }
+Test(io_bad, xyz_fields) { expect_failure("xyz_fields.xyz", SB_ERR_PARSE, 4, "4 fields as Properties= says (atom 2 of 4), found 3 fields"); }
 
 Test(io_bad, missing_file)
 {
