@@ -37,14 +37,14 @@ const char *sb_path_basename(const char *path);
  * size may be NULL). Text and binary alike. */
 sb_status sb_read_file(const char *path, char **data, size_t *size, sb_error *err);
 
-/* Compare a parameter record on disk with the one a resumed run would write (want, wlen
- * bytes). SB_OK when identical; otherwise SB_ERR_INVALID_ARG whose message starts with
- * "PATH: WHAT was made with different parameters" and names the first differing line
- * (recorded and now), then `advice`. A missing or unreadable file is SB_ERR_IO. */
 /* The value of the first "key value" line of a parameter record's text (shear.params,
  * label files) into val (truncated to valsz - 1 characters); false when the key is absent. */
 bool sb_params_value(const char *text, const char *key, char *val, size_t valsz);
 
+/* Compare a parameter record on disk with the one a resumed run would write (want, wlen
+ * bytes). SB_OK when identical; otherwise SB_ERR_INVALID_ARG whose message starts with
+ * "PATH: WHAT was made with different parameters" and names the first differing line
+ * (recorded and now), then `advice`. A missing or unreadable file is SB_ERR_IO. */
 sb_status sb_params_match(const char *path, const char *want, size_t wlen, const char *what, const char *advice,
                           sb_error *err);
 

@@ -9,6 +9,7 @@
 #define SHEARBAND_JSON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -41,6 +42,12 @@ void sb_json_null(sb_json *j, const char *key);
  * host and the command line. Callers add their own keys (parameters, seeds, LAMMPS
  * version) after it in the same enclosing object. */
 void sb_json_provenance(sb_json *j, int argc, char *const *argv);
+
+/* Reading back one value of a record this writer made: the first member "key" with a scalar
+ * value (string unquoted, number, true/false/null as written) into val, truncated to
+ * valsz - 1 characters; false when there is none. Not a JSON parser: enough for records
+ * whose keys are unique, e.g. the parameters of a shear run's shear.json. */
+bool sb_json_scalar(const char *text, const char *key, char *val, size_t valsz);
 
 #ifdef __cplusplus
 }

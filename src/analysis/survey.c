@@ -64,8 +64,10 @@ typedef struct survey_case {
     char recipe[96]; /* the run's AQS minimiser, line search and start (its shear.params) */
 } survey_case;
 
-/* The AQS recipe a run was made with, from its parameter record: a survey that reuses runs
- * reports what they used, not the options it would start new runs with. */
+/* The AQS recipe a run was made with, from its parameter record (shear.params) or, for a
+ * run kept without it (datasets/runs holds shear.json), from the parameters of its
+ * shear.json: a survey that reuses runs reports what they used, not the options it would
+ * start new runs with. */
 static void read_recipe(const char *run_dir, char *out, size_t sz)
 {
     char path[4300], min[32] = "?", ls[32] = "?", ex[32] = "?";
@@ -76,6 +78,14 @@ static void read_recipe(const char *run_dir, char *out, size_t sz)
         sb_params_value(text, "linesearch", ls, sizeof ls);
         sb_params_value(text, "extrapolate", ex, sizeof ex);
         free(text);
+    } else {
+        snprintf(path, sizeof path, "%s/shear.json", run_dir);
+        if (sb_read_file(path, &text, NULL, NULL) == SB_OK) {
+            sb_json_scalar(text, "minimizer", min, sizeof min);
+            sb_json_scalar(text, "linesearch", ls, sizeof ls);
+            sb_json_scalar(text, "extrapolate", ex, sizeof ex);
+            free(text);
+        }
     }
     if (!strcmp(min, "cg")) snprintf(out, sz, "cg, line %s, extrapolate %s", ls, ex);
     else snprintf(out, sz, "%s, extrapolate %s", min, ex);

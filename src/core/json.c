@@ -3,6 +3,7 @@
 #include "shearband/json.h"
 
 #include <math.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -134,4 +135,29 @@ void sb_json_provenance(sb_json *j, int argc, char *const *argv)
     for (int a = 0; a < argc; a++) sb_json_str(j, NULL, argv[a]);
     sb_json_end(j);
     sb_json_end(j);
+}
+
+bool sb_json_scalar(const char *text, const char *key, char *val, size_t valsz)
+{
+    const size_t kl = strlen(key);
+    for (const char *p = text ? strchr(text, '"') : NULL; p; p = strchr(p + 1, '"')) {
+        if (strncmp(p + 1, key, kl) != 0 || p[kl + 1] != '"') continue;
+        const char *v = p + kl + 2;
+        while (*v == ' ' || *v == '\t') v++;
+        if (*v != ':') continue;
+        v++;
+        while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r') v++;
+        const char *e;
+        if (*v == '"') e = strchr(++v, '"');
+        else if (*v == '{' || *v == '[') return false; /* not a scalar */
+        else e = v + strcspn(v, ",}] \t\r\n");
+        if (!e) return false;
+        size_t n = (size_t)(e - v);
+        if (valsz == 0) return true;
+        if (n >= valsz) n = valsz - 1;
+        memcpy(val, v, n);
+        val[n] = 0;
+        return true;
+    }
+    return false;
 }

@@ -60,6 +60,10 @@ cmp -s vflex.csv out/survey.csv || fail "cached vflex gave a different table"
 grep -qx 'linesearch forcezero' out/runs/*_o07/shear.params || fail "new run's line search: $(cat out/runs/*_o07/shear.params)"
 grep -q '"lbfgs, extrapolate 0": 1' out/survey.json || fail "survey.json: the reused run's recipe"
 grep -q '"cg, line forcezero, extrapolate 1": 1' out/survey.json || fail "survey.json: the new run's recipe"
+# a run kept without its parameter record (as in datasets/runs): the recipe comes from shear.json
+rm out/runs/*_o07/shear.params
+"$SB" survey -o out -r out/runs --no-run "${common[@]/0,3,5/0,7}" "$glass" > recipe2.txt || fail "survey exited $?"
+grep -q '"cg, line forcezero, extrapolate 1": 1' out/survey.json || fail "survey.json: the recipe from shear.json"
 "$SB" survey -o out --linesearch quadratic "$glass" 2> err.txt && fail "--linesearch with L-BFGS accepted"
 grep -q "linesearch applies to --minimizer cg" err.txt || fail "message: $(cat err.txt)"
 echo "survey OK"
