@@ -117,6 +117,15 @@ static sb_status make_glass(const sb_brittleness_options *opt, double tq, const 
 {
     if (sb_file_exists(data)) {
         g->quench_reused = true;
+        /* Its energy from the record the quench wrote next to it (tqT.json). */
+        char json[4200], *text = NULL, val[64];
+        const size_t len = strlen(data);
+        if (len > 5 && len < sizeof json && !strcmp(data + len - 5, ".data")) {
+            snprintf(json, sizeof json, "%.*s.json", (int)(len - 5), data);
+            if (sb_read_file(json, &text, NULL, NULL) == SB_OK && sb_json_scalar(text, "energy_eV_per_atom", val, sizeof val))
+                g->pe_per_atom = strtod(val, NULL);
+            free(text);
+        }
         return SB_OK;
     }
     char restart[4200];
@@ -331,7 +340,7 @@ static sb_status make_glasses(const sb_brittleness_options *opt, const char *gdi
     for (size_t r = 0; r < opt->ntq && rc == SB_OK; r++) {
         const size_t k = order[r];
         sb_brittleness_glass *g = &res->glass[k];
-        g->pe_per_atom = NAN; /* known only when quenched by this call */
+        g->pe_per_atom = NAN; /* from the quench, or the record of a glass reused */
         char gdir[4200], data[4200], run_dir[4200], mark[4200];
         rc = glass_paths(opt, k, gdirs, rdirs, gdir, data, run_dir, err);
         if (rc == SB_OK) rc = sb_mkdir_p(gdir, err);

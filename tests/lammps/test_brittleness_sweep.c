@@ -78,6 +78,10 @@ Test(brittleness, sweep_is_resumable, .timeout = 900)
         cr_expect_eq(r2->glass[k].shear_steps_run, 0);
         cr_expect_eq(r2->glass[k].delta, r1->glass[k].delta);
         cr_expect_eq(r2->glass[k].banded, r1->glass[k].banded);
+        /* a reused glass's energy comes from its JSON record, to its printed precision */
+        cr_expect(fabs(r2->glass[k].pe_per_atom - r1->glass[k].pe_per_atom) < 1e-9,
+                  "energy of reused glass %zu: %.12g, quenched %.12g", k, r2->glass[k].pe_per_atom,
+                  r1->glass[k].pe_per_atom);
     }
     cr_expect_eq(r2->cal.misclassified, r1->cal.misclassified);
     free(r1);
