@@ -129,7 +129,7 @@ int cli_shear_option(const char *cmd, int c, const char *arg, sb_shear_options *
     case CLI_OPT_EXTRAPOLATE:
         if (!cli_parse_double(arg, &o->extrapolate)) return cli_usage_error(cmd, "--extrapolate %s", arg);
         return CLI_OK;
-    default: return -1;
+    default: return cli_usage_error(cmd, "unknown option");
     }
 }
 

@@ -70,8 +70,9 @@ typedef struct cli_shear_parse {
     bool linesearch_given;
 } cli_shear_parse;
 
-/* Apply the option c (a CLI_OPT_* id) with its argument to o. CLI_OK, CLI_USAGE with the
- * message printed, or -1 when c is not a shared shear option. */
+/* Apply the option c (a CLI_OPT_* id) with its argument to o: CLI_OK, or CLI_USAGE with the
+ * message printed. Called for every option a command does not handle itself, so any other
+ * c is "unknown option" (CLI_USAGE). */
 int cli_shear_option(const char *cmd, int c, const char *arg, sb_shear_options *o, cli_shear_parse *p);
 /* The checks across options, once all are parsed: CLI_OK or CLI_USAGE (printed). */
 int cli_shear_check(const char *cmd, const sb_shear_options *o, const cli_shear_parse *p);

@@ -126,7 +126,6 @@ int cmd_brittleness(int argc, char **argv)
         case 'h': fputs(usage, stdout); return 0;
         default: {
             const int r = cli_shear_option("brittleness", c, optarg, &o.shear, &sp);
-            if (r < 0) return cli_usage_error("brittleness", "unknown option");
             if (r != CLI_OK) return r;
         }
         }

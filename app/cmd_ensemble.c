@@ -168,7 +168,6 @@ int cmd_ensemble(int argc, char **argv)
         case 'h': fputs(usage, stdout); return CLI_OK;
         default: {
             const int r = cli_shear_option("ensemble", c, optarg, so, &sp);
-            if (r < 0) return cli_usage_error("ensemble", "unknown option");
             if (r != CLI_OK) return r;
         }
         }

@@ -113,7 +113,6 @@ int cmd_shear(int argc, char **argv)
         case 'h': fputs(usage, stdout); return CLI_OK;
         default: {
             const int r = cli_shear_option("shear", c, optarg, &o, &sp);
-            if (r < 0) return cli_usage_error("shear", "unknown option");
             if (r != CLI_OK) return r;
         }
         }

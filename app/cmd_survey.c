@@ -151,7 +151,6 @@ int cmd_survey(int argc, char **argv)
         case 'h': fputs(usage, stdout); return CLI_OK;
         default: {
             const int r = cli_shear_option("survey", c, optarg, &o.shear, &sp);
-            if (r < 0) return cli_usage_error("survey", "unknown option");
             if (r != CLI_OK) return r;
         }
         }

@@ -95,6 +95,11 @@ typedef struct sb_quench_result {
 /* Validate everything that can be checked without LAMMPS (ranges, files, elements). */
 sb_status sb_quench_validate(const sb_quench_options *opt, sb_error *err);
 
+/* The JSON record a quench writes next to its glass: GLASS.data -> GLASS.json (the
+ * extension replaced). SB_ERR_INVALID_ARG when the glass itself is a .json or the path is
+ * longer than sz. */
+sb_status sb_quench_record_path(const char *output, char *buf, size_t sz, sb_error *err);
+
 /* Run the whole quench in an engine job (a child process in serial use). */
 sb_status sb_quench(const sb_quench_options *opt, sb_quench_result *res, sb_error *err);
 

@@ -117,15 +117,13 @@ static sb_status make_glass(const sb_brittleness_options *opt, double tq, const 
 {
     if (sb_file_exists(data)) {
         g->quench_reused = true;
-        /* Its energy from the record the quench wrote next to it (tqT.json). */
+        /* Its energy from the record the quench wrote next to it. */
         char json[4200], *text = NULL, val[64];
-        const size_t len = strlen(data);
-        if (len > 5 && len < sizeof json && !strcmp(data + len - 5, ".data")) {
-            snprintf(json, sizeof json, "%.*s.json", (int)(len - 5), data);
-            if (sb_read_file(json, &text, NULL, NULL) == SB_OK && sb_json_scalar(text, "energy_eV_per_atom", val, sizeof val))
-                g->pe_per_atom = strtod(val, NULL);
-            free(text);
-        }
+        if (sb_quench_record_path(data, json, sizeof json, NULL) == SB_OK &&
+            sb_read_file(json, &text, NULL, NULL) == SB_OK &&
+            sb_json_scalar(text, "energy_eV_per_atom", val, sizeof val))
+            g->pe_per_atom = strtod(val, NULL);
+        free(text);
         return SB_OK;
     }
     char restart[4200];

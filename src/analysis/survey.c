@@ -72,20 +72,18 @@ static void read_recipe(const char *run_dir, char *out, size_t sz)
 {
     char path[4300], min[32] = "?", ls[32] = "?", ex[32] = "?";
     char *text = NULL;
+    bool (*value)(const char *, const char *, char *, size_t) = sb_params_value;
     snprintf(path, sizeof path, "%s/shear.params", run_dir);
-    if (sb_read_file(path, &text, NULL, NULL) == SB_OK) {
-        sb_params_value(text, "minimizer", min, sizeof min);
-        sb_params_value(text, "linesearch", ls, sizeof ls);
-        sb_params_value(text, "extrapolate", ex, sizeof ex);
-        free(text);
-    } else {
+    if (sb_read_file(path, &text, NULL, NULL) != SB_OK) {
+        value = sb_json_scalar;
         snprintf(path, sizeof path, "%s/shear.json", run_dir);
-        if (sb_read_file(path, &text, NULL, NULL) == SB_OK) {
-            sb_json_scalar(text, "minimizer", min, sizeof min);
-            sb_json_scalar(text, "linesearch", ls, sizeof ls);
-            sb_json_scalar(text, "extrapolate", ex, sizeof ex);
-            free(text);
-        }
+        (void)sb_read_file(path, &text, NULL, NULL); /* text stays NULL without either */
+    }
+    if (text) {
+        value(text, "minimizer", min, sizeof min);
+        value(text, "linesearch", ls, sizeof ls);
+        value(text, "extrapolate", ex, sizeof ex);
+        free(text);
     }
     if (!strcmp(min, "cg")) snprintf(out, sz, "cg, line %s, extrapolate %s", ls, ex);
     else snprintf(out, sz, "%s, extrapolate %s", min, ex);

@@ -378,7 +378,7 @@ static sb_status check_params(const char *path, const sb_quench_options *o, sb_e
     return st;
 }
 
-static sb_status json_path_for(const char *output, char *buf, size_t sz, sb_error *err)
+sb_status sb_quench_record_path(const char *output, char *buf, size_t sz, sb_error *err)
 {
     const size_t len = strlen(output);
     const char *dot = strrchr(output, '.');
@@ -668,7 +668,7 @@ sb_status sb_quench(const sb_quench_options *o, sb_quench_result *res, sb_error 
         (st = sb_path_join(qj.done, sizeof qj.done, o->run_dir, "quench.done", err)) ||
         (st = sb_path_join(qj.cooled, sizeof qj.cooled, o->run_dir, "quench.cooled.restart", err)) ||
         (st = sb_path_join(qj.branch_mark, sizeof qj.branch_mark, o->run_dir, "quench.branch", err)) ||
-        (st = json_path_for(o->output, qj.json, sizeof qj.json, err)))
+        (st = sb_quench_record_path(o->output, qj.json, sizeof qj.json, err)))
         return st;
 
     if (sb_file_exists(qj.restart) || sb_file_exists(qj.done)) {

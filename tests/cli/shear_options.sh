@@ -15,6 +15,8 @@ declare -A operands=([shear]="-d d g.data" [ensemble]="-d d g.data" [survey]="g.
 for cmd in shear ensemble survey brittleness; do
   "$SB" "$cmd" "${recipe[@]}" --help > help.txt 2> err.txt || fail "$cmd refused the recipe: $(cat err.txt)"
   grep -q -- "--linesearch" help.txt || fail "$cmd --help does not list --linesearch"
+  "$SB" "$cmd" --bogus ${operands[$cmd]} > /dev/null 2> err.txt; rc=$?
+  [ $rc = 2 ] && grep -q "unknown option" err.txt || fail "$cmd --bogus: exit $rc, $(cat err.txt)"
   for bad in "--linesearch quadratic" "--minimizer bfgs" "--ftol 0" "--step -1e-3" "--maxiter 0" \
              "--linesearch sideways" "--checkpoint-every x"; do
     # shellcheck disable=SC2086
