@@ -27,6 +27,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return CLI_USAGE;
 }
 
+int cli_bad_option(const char *cmd)
+{
+    /* getopt has just printed which option, and whether it is unknown or lacks its value. */
+    return cli_usage_error(cmd, "unknown option, or an option without its value");
+}
+
 bool cli_parse_double(const char *s, double *out)
 {
     char *end;
@@ -129,7 +135,7 @@ int cli_shear_option(const char *cmd, int c, const char *arg, sb_shear_options *
     case CLI_OPT_EXTRAPOLATE:
         if (!cli_parse_double(arg, &o->extrapolate)) return cli_usage_error(cmd, "--extrapolate %s", arg);
         return CLI_OK;
-    default: return cli_usage_error(cmd, "unknown option");
+    default: return cli_bad_option(cmd);
     }
 }
 

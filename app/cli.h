@@ -26,6 +26,8 @@ typedef struct cli_command {
 
 /* Print "shearband: error: <msg>" (the library's message) to stderr; returns CLI_FAIL. */
 int cli_fail(const sb_error *err);
+/* The default of every getopt loop (getopt has named the option): CLI_USAGE. */
+int cli_bad_option(const char *cmd);
 /* Print "shearband CMD: <printf message>" and a hint to use --help; returns CLI_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -72,7 +74,7 @@ typedef struct cli_shear_parse {
 
 /* Apply the option c (a CLI_OPT_* id) with its argument to o: CLI_OK, or CLI_USAGE with the
  * message printed. Called for every option a command does not handle itself, so any other
- * c is "unknown option" (CLI_USAGE). */
+ * c is a bad option (cli_bad_option). */
 int cli_shear_option(const char *cmd, int c, const char *arg, sb_shear_options *o, cli_shear_parse *p);
 /* The checks across options, once all are parsed: CLI_OK or CLI_USAGE (printed). */
 int cli_shear_check(const char *cmd, const sb_shear_options *o, const cli_shear_parse *p);

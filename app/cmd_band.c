@@ -169,7 +169,7 @@ int cmd_band(int argc, char **argv)
         case 'F': figures = false; break;
         case 'o': out_dir = optarg; break;
         case 'h': fputs(usage, stdout); return CLI_OK;
-        default: return cli_usage_error("band", "unknown option");
+        default: return cli_bad_option("band");
         }
     }
     const int npos = argc - optind;

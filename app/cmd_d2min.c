@@ -99,7 +99,7 @@ int cmd_d2min(int argc, char **argv)
             break;
         case 'g': o.gradient = 1; break;
         case 'h': fputs(usage, stdout); return CLI_OK;
-        default: return cli_usage_error("d2min", "unknown option");
+        default: return cli_bad_option("d2min");
         }
     }
     if (optind != argc - 2) return cli_usage_error("d2min", "expected REF and CUR");

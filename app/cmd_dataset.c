@@ -91,7 +91,7 @@ int cmd_dataset(int argc, char **argv)
         case OPT_VALS: o.val_samples = optarg; break;
         case OPT_TESTS: o.test_samples = optarg; break;
         case 'h': fputs(usage, stdout); return CLI_OK;
-        default: return cli_usage_error("dataset", "unknown option");
+        default: return cli_bad_option("dataset");
         }
     }
     if (!output) return cli_usage_error("dataset", "-o MANIFEST is required");

@@ -64,7 +64,7 @@ int cmd_fertile(int argc, char **argv)
             fo.batch = (int)l;
             break;
         case 'h': fputs(usage, stdout); return CLI_OK;
-        default: return cli_usage_error("fertile", "unknown option");
+        default: return cli_bad_option("fertile");
         }
     }
     if (optind != argc - 1) return cli_usage_error("fertile", "give exactly one GLASS");

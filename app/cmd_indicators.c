@@ -488,7 +488,7 @@ int cmd_indicators(int argc, char **argv)
         case O_GNN: s.model[table_index(&s, "gnn")] = optarg; break;
         case 'v': s.vib.verbose = true; break;
         case 'h': fputs(usage, stdout); return CLI_OK;
-        default: return cli_usage_error("indicators", "unknown option");
+        default: return cli_bad_option("indicators");
         }
     }
     if (optind + 1 != argc) return cli_usage_error("indicators", "give exactly one GLASS file");

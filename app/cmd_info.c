@@ -63,7 +63,7 @@ int cmd_info(int argc, char **argv)
         switch (c) {
         case 'j': json = true; break;
         case 'h': fputs(usage, stdout); return CLI_OK;
-        default: return cli_usage_error("info", "unknown option");
+        default: return cli_bad_option("info");
         }
     }
     if (optind != argc - 1) return cli_usage_error("info", "expected exactly one FILE");

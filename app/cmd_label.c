@@ -47,7 +47,7 @@ int cmd_label(int argc, char **argv)
         case OPT_GLASS: glass = optarg; break;
         case 'o': output = optarg; break;
         case 'h': fputs(usage, stdout); return CLI_OK;
-        default: return cli_usage_error("label", "unknown option");
+        default: return cli_bad_option("label");
         }
     }
     if (optind >= argc) return cli_usage_error("label", "give at least one RUN_DIR");

@@ -87,7 +87,7 @@ int cmd_predict(int argc, char **argv)
             o.band_strain = v;
             break;
         case 'h': fputs(usage, stdout); return 0;
-        default: fputs(usage, stderr); return 2;
+        default: return cli_bad_option("predict");
         }
     }
     if (optind != argc - 1) return cli_usage_error("predict", "expected one GLASS file");

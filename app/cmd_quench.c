@@ -148,7 +148,7 @@ int cmd_quench(int argc, char **argv)
             break;
         case 'v': o.verbose = true; break;
         case 'h': fputs(usage, stdout); return CLI_OK;
-        default: return cli_usage_error("quench", "unknown option");
+        default: return cli_bad_option("quench");
         }
     }
     if (optind != argc) return cli_usage_error("quench", "unexpected argument '%s'", argv[optind]);

@@ -144,7 +144,7 @@ int cmd_train(int argc, char **argv)
         case OPT_AUGROT: o.augment_rotations = true; break;
         case OPT_INIT: o.init_model = optarg; break;
         case 'h': fputs(usage, stdout); return CLI_OK;
-        default: return cli_usage_error("train", "unknown option");
+        default: return cli_bad_option("train");
         }
     }
     if (hw > 0) o.sdm.half_width = hw;

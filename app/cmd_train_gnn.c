@@ -98,7 +98,7 @@ int cmd_train_gnn(int argc, char **argv)
             break;
         case OPT_BACKEND: o.backend = optarg; break;
         case 'h': fputs(usage, stdout); return CLI_OK;
-        default: return cli_usage_error("train-gnn", "unknown option");
+        default: return cli_bad_option("train-gnn");
         }
     }
     sb_dataset d = SB_DATASET_INIT;

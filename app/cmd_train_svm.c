@@ -65,7 +65,7 @@ int cmd_train_svm(int argc, char **argv)
             o.seed = (uint64_t)l;
             break;
         case 'h': fputs(usage, stdout); return CLI_OK;
-        default: return cli_usage_error("train-svm", "unknown option");
+        default: return cli_bad_option("train-svm");
         }
     }
     sb_dataset d = SB_DATASET_INIT;

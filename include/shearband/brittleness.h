@@ -83,10 +83,10 @@ typedef struct sb_brittleness_options {
 sb_brittleness_options sb_brittleness_options_default(void);
 
 typedef struct sb_brittleness_glass {
-    double tq;
-    double pe_per_atom;
-    double delta;
-    bool banded;
+    double tq;                /* K */
+    double pe_per_atom;       /* eV/atom after minimisation; NaN when unknown */
+    double delta;             /* max - min of the indicator's DFS over both axes */
+    bool banded;              /* the verification shear passed the no-band rule */
     double band_signed;       /* NaN when no band */
     double predicted_signed;
     bool quench_reused, shear_reused;

@@ -121,8 +121,11 @@ static sb_status make_glass(const sb_brittleness_options *opt, double tq, const 
         char json[4200], *text = NULL, val[64];
         if (sb_quench_record_path(data, json, sizeof json, NULL) == SB_OK &&
             sb_read_file(json, &text, NULL, NULL) == SB_OK &&
-            sb_json_scalar(text, "energy_eV_per_atom", val, sizeof val))
-            g->pe_per_atom = strtod(val, NULL);
+            sb_json_scalar(text, "energy_eV_per_atom", val, sizeof val)) {
+            char *end;
+            const double e = strtod(val, &end); /* "null" (unknown) stays NaN */
+            if (end != val && *end == '\0' && isfinite(e)) g->pe_per_atom = e;
+        }
         free(text);
         return SB_OK;
     }
@@ -345,6 +348,7 @@ static sb_status make_glasses(const sb_brittleness_options *opt, const char *gdi
         if (rc != SB_OK) break;
         const bool same_tq = r > 0 && opt->tq[k] == opt->tq[order[r - 1]];
         if (!same_tq) rc = make_glass(opt, opt->tq[k], gdir, data, hotter[0] ? hotter : NULL, g, err);
+        else g->pe_per_atom = res->glass[order[r - 1]].pe_per_atom; /* the same glass */
         /* The next colder glass branches off this one if its MD is kept: the restart of a
          * finished quench, or with anneal_time the state where its cooling from the melt
          * ended (the anneal at its own T_q is not on the colder glass's schedule). A glass

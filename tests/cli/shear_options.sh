@@ -16,7 +16,11 @@ for cmd in shear ensemble survey brittleness; do
   "$SB" "$cmd" "${recipe[@]}" --help > help.txt 2> err.txt || fail "$cmd refused the recipe: $(cat err.txt)"
   grep -q -- "--linesearch" help.txt || fail "$cmd --help does not list --linesearch"
   "$SB" "$cmd" --bogus ${operands[$cmd]} > /dev/null 2> err.txt; rc=$?
-  [ $rc = 2 ] && grep -q "unknown option" err.txt || fail "$cmd --bogus: exit $rc, $(cat err.txt)"
+  [ $rc = 2 ] && grep -q -- "--bogus" err.txt || fail "$cmd --bogus: exit $rc, $(cat err.txt)"
+  # a known option without its value: named, and not called unknown
+  "$SB" "$cmd" ${operands[$cmd]} --ftol > /dev/null 2> err.txt; rc=$?
+  [ $rc = 2 ] && grep -q -- "--ftol" err.txt && grep -q "without its value" err.txt ||
+    fail "$cmd --ftol (no value): exit $rc, $(cat err.txt)"
   for bad in "--linesearch quadratic" "--minimizer bfgs" "--ftol 0" "--step -1e-3" "--maxiter 0" \
              "--linesearch sideways" "--checkpoint-every x"; do
     # shellcheck disable=SC2086

@@ -4,7 +4,8 @@
  *   - the first call quenches and shears every glass and writes the table, the JSON and
  *     one row per glass;
  *   - a second call reuses everything: no MD steps, no AQS steps, the same Delta and band
- *     calls, and the same calibration.
+ *     calls, and the same calibration; the energies come from the glasses' records, and
+ *     are NaN when a record lacks its energy or is gone.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -84,6 +85,26 @@ Test(brittleness, sweep_is_resumable, .timeout = 900)
                   r1->glass[k].pe_per_atom);
     }
     cr_expect_eq(r2->cal.misclassified, r1->cal.misclassified);
+    /* An energy the record does not know (written null) or a record gone: NaN, not 0. */
+    snprintf(path, sizeof path, "%s/glasses/tq1000.json", dir);
+    char *text = NULL, *num;
+    cr_assert_eq(sb_read_file(path, &text, NULL, &err), SB_OK, "%s", err.msg);
+    cr_assert((num = strstr(text, "\"energy_eV_per_atom\": ")) != NULL);
+    num += strlen("\"energy_eV_per_atom\": ");
+    const size_t len = strcspn(num, ",\n}");
+    cr_assert(len >= 4);
+    memcpy(num, "null", 4);
+    memset(num + 4, ' ', len - 4);
+    FILE *f = fopen(path, "w");
+    cr_assert(f && fputs(text, f) >= 0 && fclose(f) == 0);
+    free(text);
+    snprintf(path, sizeof path, "%s/glasses/tq800.json", dir);
+    cr_assert_eq(remove(path), 0);
+    rc = sb_brittleness_run(&o, r2, &err);
+    cr_assert_eq(rc, SB_OK, "%s", err.msg);
+    for (size_t k = 0; k < 2; k++)
+        cr_expect(isnan(r2->glass[k].pe_per_atom), "glass %zu: energy %g from a record without one", k,
+                  r2->glass[k].pe_per_atom);
     free(r1);
     free(r2);
 }
