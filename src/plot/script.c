@@ -255,8 +255,9 @@ static void put_series_clause(FILE *fp, const plot_series *ps, size_t k, bool *f
                     "ps 0.001 lc rgb '#222222' notitle",
                 k, axes);
     if ((s->style == SB_PLOT_BOXES || s->style == SB_PLOT_BARS_ERRORBARS) && s->label_values)
-        /* above the error bar when there is one (a NaN column would void the point) */
-        fprintf(fp, ", \\\n         sb_data index %zu using 1:%d:(sprintf('%%.3g', column(2)))%s "
+        /* above the error bar when there is one (a NaN column would void the point); three
+         * significant digits, trailing zeros kept (0.660, not 0.66) */
+        fprintf(fp, ", \\\n         sb_data index %zu using 1:%d:(sprintf('%%#.3g', column(2)))%s "
                     "with labels offset 0,char 0.8 notitle",
                 k, ps->has_err ? 4 : 2, axes);
 }
