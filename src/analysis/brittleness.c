@@ -346,9 +346,7 @@ static sb_status make_glasses(const sb_brittleness_options *opt, const char *gdi
         rc = glass_paths(opt, k, gdirs, rdirs, gdir, data, run_dir, err);
         if (rc == SB_OK) rc = sb_mkdir_p(gdir, err);
         if (rc != SB_OK) break;
-        const bool same_tq = r > 0 && opt->tq[k] == opt->tq[order[r - 1]];
-        if (!same_tq) rc = make_glass(opt, opt->tq[k], gdir, data, hotter[0] ? hotter : NULL, g, err);
-        else g->pe_per_atom = res->glass[order[r - 1]].pe_per_atom; /* the same glass */
+        rc = make_glass(opt, opt->tq[k], gdir, data, hotter[0] ? hotter : NULL, g, err);
         /* The next colder glass branches off this one if its MD is kept: the restart of a
          * finished quench, or with anneal_time the state where its cooling from the melt
          * ended (the anneal at its own T_q is not on the colder glass's schedule). A glass
@@ -367,6 +365,11 @@ sb_status sb_brittleness_run(const sb_brittleness_options *opt, sb_brittleness_r
     if (opt->ntq < 1 || opt->ntq > SB_BRITTLENESS_MAX_GLASSES)
         return sb_error_set(err, SB_ERR_INVALID_ARG, "brittleness needs 1..%d T_q values", SB_BRITTLENESS_MAX_GLASSES);
     if (!opt->dir) return sb_error_set(err, SB_ERR_INVALID_ARG, "brittleness needs a folder");
+    /* One glass per T_q: a repeat names the same glass and shear (tqT), a duplicate row. */
+    for (size_t a = 0; a < opt->ntq; a++)
+        for (size_t b = 0; b < a; b++)
+            if (opt->tq[a] == opt->tq[b])
+                return sb_error_set(err, SB_ERR_INVALID_ARG, "T_q %g K given twice", opt->tq[a]);
     sb_indicator_source src;
     sb_status rc = sb_indicator_source_open(opt->indicator, opt->model_path, &src, err);
     if (rc != SB_OK) return rc;

@@ -5,13 +5,17 @@
  *   - overlapping: the best balanced accuracy equals a brute-force scan of thresholds on a
  *     fine grid, and the reported misclassification count is recounted at the threshold;
  *   - all banded / none banded: the interval is unbounded and the threshold undetermined;
- *   - order of the glasses does not matter; non-finite Delta is refused.
+ *   - order of the glasses does not matter; non-finite Delta is refused;
+ *   - a sweep naming one T_q twice is refused before anything is made.
  */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "shearband/brittleness.h"
+#include "shearband/fileutil.h"
 
 static double balanced(const double *d, const bool *b, size_t n, double t, size_t *mis)
 {
@@ -116,4 +120,22 @@ Test(calibration, refuses_bad_input)
     sb_error err;
     cr_assert_eq(sb_threshold_calibrate(d, b, 2, &c, &err), SB_ERR_INVALID_ARG);
     cr_assert_eq(sb_threshold_calibrate(d, b, 0, &c, &err), SB_ERR_INVALID_ARG);
+}
+
+Test(calibration, sweep_refuses_repeated_tq, .timeout = 60) /* without the check it would quench */
+{
+    sb_brittleness_options o = sb_brittleness_options_default();
+    o.dir = "no/such/sweep";
+    o.indicator = "rho";
+    o.ntq = 3;
+    o.tq[0] = 700;
+    o.tq[1] = 800;
+    o.tq[2] = 700;
+    sb_brittleness_result *r = malloc(sizeof *r);
+    cr_assert(r);
+    sb_error err;
+    cr_assert_eq(sb_brittleness_run(&o, r, &err), SB_ERR_INVALID_ARG);
+    cr_expect(strstr(err.msg, "T_q 700 K given twice") != NULL, "%s", err.msg);
+    cr_expect(!sb_file_exists("no/such/sweep"), "a refused sweep made its folder");
+    free(r);
 }
